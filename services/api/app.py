@@ -1,0 +1,43 @@
+"""The FastAPI application: `uvicorn services.api.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from services.api import problems
+from services.api.metrics import HTTP_DURATION, HTTP_REQUESTS
+from services.api.routes import jobs, ops
+from shared.config import Settings, get_settings
+from shared.logging import configure_logging
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="DeepfakeStream",
+        version="1",
+        description="Tells whether the faces in a video or image were swapped or synthesised.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.include_router(jobs.router)
+    app.include_router(ops.router)
+
+    @app.middleware("http")
+    async def _metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+        HTTP_DURATION.labels(request.method, path).observe(time.perf_counter() - start)
+        return response
+
+    return app

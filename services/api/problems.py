@@ -1,0 +1,101 @@
+"""Every error the API returns is an RFC 9457 problem (`application/problem+json`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import PROBLEM_BASE, DFSError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+#: Human documentation of each problem type, served at /problems/{slug}.
+PROBLEM_DOCS: dict[str, str] = {
+    "invalid-request": "A field of the request is missing or invalid; `errors[]` names each field.",
+    "unsupported-media": "The upload is not a supported video (mp4, mov, webm, mkv, avi) or image (jpeg, png, webp), judged by its content.",
+    "corrupt-media": "The media could not be probed or decoded.",
+    "media-too-large": "The upload, its duration or its frame size exceeds a configured limit.",
+    "not-found": "No such resource for this API key.",
+    "conflict": "The request conflicts with the resource's state (e.g. an idempotent request still in flight).",
+    "storage-unavailable": "Object storage could not be reached; retry later.",
+    "broker-unavailable": "The message broker could not be reached; retry later.",
+    "model-error": "The configured model checkpoint is missing, corrupt or incompatible with this code.",
+    "tool-failed": "ffmpeg/ffprobe failed for a reason unrelated to the media.",
+    "unauthorized": "Missing, unknown or revoked API key.",
+    "forbidden": "The API key may not do this.",
+    "rate-limited": "Too many requests; wait for `Retry-After` seconds.",
+    "cancelled": "The job was cancelled.",
+    "internal": "An unexpected error; it has been logged.",
+    "http-error": "A generic HTTP error.",
+}
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=int(body["status"]), media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DFSError)
+    async def _dfs(request: Request, exc: DFSError) -> JSONResponse:
+        headers = {}
+        if "retry_after" in exc.extra:
+            headers["Retry-After"] = str(exc.extra["retry_after"])
+        if exc.status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        return problem_response(exc.to_problem(instance=request.url.path), headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "header")]
+            errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "in": (err.get("loc") or ["?"])[0]})
+        body = {
+            "type": PROBLEM_BASE + "invalid-request",
+            "title": "Invalid request",
+            "status": 422,
+            "detail": "; ".join(f"{e['field']}: {e['message']}" for e in errors)[:500] or "invalid request",
+            "instance": request.url.path,
+            "errors": errors,
+        }
+        return problem_response(body)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug = {404: "not-found", 401: "unauthorized", 403: "forbidden"}.get(exc.status_code, "http-error")
+        body = {
+            "type": PROBLEM_BASE + slug,
+            "title": _title(exc.status_code),
+            "status": exc.status_code,
+            "detail": str(exc.detail),
+            "instance": request.url.path,
+        }
+        return problem_response(body, dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        body = {
+            "type": PROBLEM_BASE + "internal",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; it has been logged",
+            "instance": request.url.path,
+        }
+        return problem_response(body)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

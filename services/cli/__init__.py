@@ -1,0 +1,1 @@
+"""The `deepfakestream` command line."""

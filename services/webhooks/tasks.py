@@ -1,0 +1,3 @@
+"""Webhook delivery worker (queue `webhooks`)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Celery worker application and the shell shared by all job tasks."""

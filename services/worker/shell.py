@@ -1,0 +1,60 @@
+"""The thin shell every job task wraps around its work function.
+
+- Transient failures (storage, broker, database unreachable) are retried with backoff.
+- Anything else ends the job as `failed` with a readable problem: nothing stays `processing`.
+- Only after the work is persisted are follow-up tasks queued (a lost enqueue is repaired
+  by the reconciler; a duplicated one is harmless because every task is idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared.broker import enqueue
+from shared.config import get_settings
+from shared.errors import Cancelled, DFSError
+from shared.work import Next, fail
+
+log = logging.getLogger(__name__)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, DFSError):
+        return exc.transient
+    if isinstance(exc, OperationalError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def run_job_task(
+    task: Task, job_id: str, work: Callable[[], Next | Any], *, segment: int | None = None
+) -> Any:
+    extra = {"job_id": job_id, "task": task.name} | ({"segment": segment} if segment is not None else {})
+    try:
+        outcome = work()
+    except Cancelled:
+        log.info("job cancelled; work dropped", extra=extra)
+        return None
+    except Exception as exc:
+        retries = task.request.retries or 0
+        if _is_transient(exc) and retries < get_settings().task_max_retries:
+            countdown = min(60.0, 2.0 * 2**retries) * (0.5 + random.random())
+            log.warning("transient failure, retrying in %.1fs: %s", countdown, exc, extra=extra)
+            raise task.retry(exc=exc, countdown=countdown) from exc
+        log.exception("task failed", extra=extra)
+        try:
+            fail(job_id, exc, segment)
+        except Exception:  # the database itself is down: let the broker redeliver later
+            log.exception("could not record the failure", extra=extra)
+            raise
+        return None
+    if isinstance(outcome, Next):
+        for name, args in outcome.tasks:
+            enqueue(name, *args)
+    return outcome

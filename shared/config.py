@@ -1,0 +1,143 @@
+"""The one configuration object of DeepfakeStream.
+
+Every process (API, workers, CLI) reads the same `Settings`, from environment variables
+prefixed `DFS_` (nested fields with `__`, e.g. `DFS_MTCNN__MIN_FACE_SIZE=40`) or an `.env`
+file. The embedded defaults need no server at all: SQLite, a local folder as object store,
+kombu's filesystem transport as broker, the CPU, auth off. Production overrides them.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".local" / "share"
+    return base / "deepfakestream"
+
+
+class MTCNNSettings(BaseModel):
+    """Face detector knobs (facenet-pytorch MTCNN)."""
+
+    min_face_size: int = Field(40, ge=12, description="Smallest face (pixels, at detection scale) searched for.")
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    factor: float = Field(0.709, gt=0.1, lt=1.0, description="Image pyramid scale step.")
+    detect_scale: float = Field(
+        0.5, gt=0.05, le=1.0, description="Frames are resized by this factor before detection; boxes are mapped back."
+    )
+    min_confidence: float = Field(0.95, ge=0.0, le=1.0, description="Faces below this MTCNN probability are dropped.")
+    max_faces_per_frame: int = Field(4, ge=1, description="Largest N faces kept per frame.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DFS_", env_nested_delimiter="__", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Root for embedded defaults.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file in data_dir.")
+    broker_url: str | None = Field(None, description="Celery broker; default kombu filesystem transport in data_dir.")
+
+    # object storage: local folder unless s3_endpoint is set
+    s3_endpoint: str | None = Field(None, description="host:port of an S3 API (MinIO); unset = local folder store.")
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_bucket: str = "deepfakestream"
+    s3_region: str | None = None
+    s3_secure: bool = False
+    s3_part_size: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
+
+    # --- compute ------------------------------------------------------------------------
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's own).")
+    checkpoint: str | None = Field(
+        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
+    )
+    model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
+
+    # --- pipeline -----------------------------------------------------------------------
+    segment_seconds: float = Field(2.0, gt=0.1, le=600)
+    segment_mode: Literal["auto", "copy", "reencode"] = Field(
+        "auto",
+        description=(
+            "copy: stream-copy at keyframes (no re-encode, segments follow the keyframes); reencode: even segments,"
+            " costs an encode; auto: copy, falling back to reencode when keyframes are too sparse."
+        ),
+    )
+    frames_per_segment: int = Field(8, ge=1, le=256)
+    face_margin: float = Field(0.3, ge=0.0, le=2.0, description="Margin around the face box, fraction of its side.")
+    score_batch_size: int = Field(64, ge=1, description="Face crops per forward pass.")
+    decode_threads: int = Field(0, ge=0, description="Decoder threads (0 = let FFmpeg choose).")
+    ffmpeg_timeout_s: float = Field(300.0, gt=0)
+    max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")
+    max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
+    mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
+
+    # --- API ----------------------------------------------------------------------------
+    max_upload_bytes: int = Field(4 * 1024**3, gt=0)
+    max_metadata_bytes: int = Field(4096, gt=0)
+    auth_enabled: bool = False
+    public_base_url: str | None = Field(None, description="Absolute base for links in responses (optional).")
+    poll_after_s: int = Field(2, ge=1, description="Retry-After suggested while a job is unfinished.")
+
+    # --- workers ------------------------------------------------------------------------
+    task_max_retries: int = Field(3, ge=0)
+    detect_visibility_timeout_s: int = Field(3600, ge=60)
+    worker_heartbeat_file: Path | None = Field(None, description="Touched every few seconds by a live worker.")
+    worker_ready_file: Path | None = Field(None, description="Written once a worker process has loaded its models.")
+    worker_preload_models: bool = Field(False, description="Load the models at worker start (detect workers).")
+    reconcile_interval_s: float = Field(60.0, gt=0, description="How often the reconciler looks for stuck jobs.")
+
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand(cls, v: Path) -> Path:
+        return v.expanduser()
+
+    # --- derived values -----------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'dfs.sqlite3'}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or "filesystem://"
+
+    @property
+    def broker_folder(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+    @property
+    def resolved_model_cache_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url is None and self.broker_url is None and self.s3_endpoint is None
+
+    def torch_device(self) -> str:
+        if self.device == "auto":
+            import torch
+
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once. Tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""The detection model: network definition, checkpoints (model cards) and inference wrappers."""

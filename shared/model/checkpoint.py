@@ -1,0 +1,244 @@
+"""Checkpoints are model cards: safetensors weights with JSON metadata in the same file.
+
+The metadata (safetensors `__metadata__["dfs"]`) says what the weights are (architecture,
+backbone, input size, normalisation, SRM settings), how to use them (threshold), where they
+came from (training data, metrics and the data they were measured on, code version) and is
+checked against this code before anything is served. The identity written into every result
+is (name, version, sha256 of the file).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from pydantic import BaseModel, Field
+
+from shared.config import Settings, get_settings
+from shared.errors import ModelError
+from shared.model.network import ARCHITECTURE, ARCHITECTURE_VERSION, BACKBONES, NetworkConfig, SRMEfficientNet
+from shared.types import ModelIdentity
+
+FORMAT = "deepfakestream.checkpoint"
+FORMAT_VERSION = 1
+CODE_VERSION = "0.1.0"
+
+BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
+DEMO_CHECKPOINT = BUNDLED_DIR / "demo-srm-efficientnet-b0.safetensors"
+
+
+class CheckpointMeta(BaseModel):
+    """The model card stored inside every checkpoint."""
+
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+    architecture: str = ARCHITECTURE
+    architecture_version: int = ARCHITECTURE_VERSION
+    name: str
+    version: str
+    trained: bool
+    network: dict[str, Any]
+    threshold: float = Field(0.5, ge=0.0, le=1.0)
+    description: str = ""
+    training: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    code_version: str = CODE_VERSION
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig.from_dict(self.network)
+
+
+def default_name(backbone: str) -> str:
+    return "srm-" + backbone.replace("_", "-")
+
+
+def check_compatible(meta: CheckpointMeta) -> None:
+    """Refuse metadata this code cannot serve faithfully, saying exactly why."""
+    if meta.format != FORMAT:
+        raise ModelError(f"not a DeepfakeStream checkpoint (format {meta.format!r})")
+    if meta.format_version > FORMAT_VERSION:
+        raise ModelError(
+            f"checkpoint format version {meta.format_version} is newer than this code supports ({FORMAT_VERSION})"
+        )
+    if meta.architecture != ARCHITECTURE:
+        raise ModelError(f"checkpoint architecture {meta.architecture!r} is not {ARCHITECTURE!r}")
+    if meta.architecture_version != ARCHITECTURE_VERSION:
+        raise ModelError(
+            f"checkpoint architecture version {meta.architecture_version} does not match this code's "
+            f"{ARCHITECTURE_VERSION}"
+        )
+    net = meta.network
+    try:
+        cfg = NetworkConfig.from_dict(net)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"checkpoint network description is incomplete: {exc}") from exc
+    if net.get("in_chans", 6) != 6:
+        raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this code feeds 6 (RGB + SRM)")
+    if cfg.backbone not in BACKBONES:
+        raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not one of {sorted(BACKBONES)}")
+    srm = net.get("srm", {})
+    if srm.get("kernels") != "zhou2018-5x5" or list(srm.get("normalisation", [])) != [4, 12, 2]:
+        raise ModelError("checkpoint SRM filter settings do not match this code's SRM layer")
+    if not 32 <= cfg.input_size <= 1024:
+        raise ModelError(f"checkpoint input size {cfg.input_size} is out of range")
+
+
+def read_meta(path: Path) -> CheckpointMeta:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            raw = (fh.metadata() or {}).get("dfs")
+    except Exception as exc:
+        raise ModelError(f"{path.name} is not a readable safetensors checkpoint: {exc}") from exc
+    if raw is None:
+        raise ModelError(f"{path.name} has no DeepfakeStream metadata (is it a checkpoint made by this project?)")
+    try:
+        return CheckpointMeta.model_validate(json.loads(raw))
+    except Exception as exc:
+        raise ModelError(f"{path.name} has invalid metadata: {exc}") from exc
+
+
+def save_checkpoint(
+    model: SRMEfficientNet, meta: CheckpointMeta, path: Path, *, dtype: torch.dtype = torch.float32
+) -> Path:
+    """Write weights and model card atomically. `dtype=torch.float16` halves the file."""
+    from safetensors.torch import save_file
+
+    state = {
+        k: (v.detach().to("cpu").contiguous().to(dtype) if v.is_floating_point() else v.detach().to("cpu").contiguous())
+        for k, v in model.state_dict().items()
+    }
+    meta = meta.model_copy(update={"network": model.config.to_dict()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    save_file(state, str(tmp), metadata={"dfs": meta.model_dump_json()})
+    tmp.replace(path)
+    return path
+
+
+def update_meta(path: Path, **changes: Any) -> CheckpointMeta:
+    """Rewrite a checkpoint's model card (e.g. the threshold chosen on validation data)."""
+    from safetensors.torch import load_file, save_file
+
+    meta = read_meta(path).model_copy(update=changes)
+    tensors = load_file(str(path))
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    save_file(tensors, str(tmp), metadata={"dfs": meta.model_dump_json()})
+    tmp.replace(path)
+    return meta
+
+
+def init_checkpoint(path: Path, config: NetworkConfig | None = None, *, seed: int = 0) -> CheckpointMeta:
+    """A freshly initialised network saved as a checkpoint that says it is untrained."""
+    config = config or NetworkConfig()
+    torch.manual_seed(seed)
+    model = SRMEfficientNet(config)
+    meta = CheckpointMeta(
+        name=default_name(config.backbone),
+        version="untrained",
+        trained=False,
+        network=config.to_dict(),
+        description="Randomly initialised weights (seed %d). Its probabilities carry no information." % seed,
+    )
+    save_checkpoint(model, meta, path)
+    return meta
+
+
+@dataclass
+class LoadedCheckpoint:
+    path: Path
+    meta: CheckpointMeta
+    identity: ModelIdentity
+    model: SRMEfficientNet
+
+
+def sha256_of(path: Path) -> str:
+    from shared.storage import sha256_file
+
+    return sha256_file(path)
+
+
+_fetch_lock = threading.Lock()
+
+
+def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Path:
+    """A local path for a checkpoint reference: a path, an `s3://bucket/key` URI, or None for the demo."""
+    settings = settings or get_settings()
+    if not ref:
+        if DEMO_CHECKPOINT.is_file():
+            return DEMO_CHECKPOINT
+        raise ModelError(
+            "no checkpoint configured and the bundled demo checkpoint is missing: set DFS_CHECKPOINT "
+            "(a path or s3:// URI), or create an untrained one with `deepfakestream model init`"
+        )
+    if ref.startswith("s3://"):
+        return _fetch_s3_checkpoint(ref, settings)
+    path = Path(ref).expanduser()
+    if not path.is_file():
+        raise ModelError(f"checkpoint {ref} does not exist")
+    return path
+
+
+def _fetch_s3_checkpoint(uri: str, settings: Settings) -> Path:
+    from minio import Minio
+
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    if not bucket or not key:
+        raise ModelError(f"checkpoint URI {uri} must look like s3://bucket/key")
+    if not settings.s3_endpoint:
+        raise ModelError(f"checkpoint {uri} is on S3 but DFS_S3_ENDPOINT is not set")
+    client = Minio(
+        settings.s3_endpoint,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        secure=settings.s3_secure,
+        region=settings.s3_region,
+    )
+    try:
+        stat = client.stat_object(bucket, key)
+    except Exception as exc:
+        raise ModelError(f"checkpoint {uri} cannot be read: {exc}") from exc
+    etag = (stat.etag or "noetag").strip('"')
+    target = settings.resolved_model_cache_dir / bucket / f"{etag}-{Path(key).name}"
+    with _fetch_lock:
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".part")
+            try:
+                client.fget_object(bucket, key, str(tmp))
+            except Exception as exc:
+                raise ModelError(f"checkpoint {uri} could not be downloaded: {exc}") from exc
+            tmp.replace(target)
+    return target
+
+
+def load_checkpoint(ref: str | None, settings: Settings | None = None, device: str = "cpu") -> LoadedCheckpoint:
+    """Resolve, verify and load a checkpoint into an eval-mode network on `device`."""
+    from safetensors.torch import load_file
+
+    path = resolve_checkpoint(ref, settings)
+    meta = read_meta(path)
+    check_compatible(meta)
+    model = SRMEfficientNet(meta.network_config)
+    try:
+        state = load_file(str(path))
+    except Exception as exc:
+        raise ModelError(f"{path.name}: weights unreadable ({exc}); the file may be corrupt") from exc
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ModelError(
+            f"{path.name}: weights do not match the network described by its metadata "
+            f"(missing {len(missing)} tensors e.g. {missing[:2]}, unexpected {len(unexpected)} e.g. {unexpected[:2]})"
+        )
+    model.eval().to(device)
+    identity = ModelIdentity(name=meta.name, version=meta.version, sha256=sha256_of(path))
+    return LoadedCheckpoint(path=path, meta=meta, identity=identity, model=model)

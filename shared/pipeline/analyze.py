@@ -1,0 +1,87 @@
+"""One segment (or image), end to end: decode → detect faces → score. Shared by the detector
+worker and the in-process runner so both produce identical numbers."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from shared.config import Settings
+from shared.media.sniff import MediaType
+from shared.model.classifier import FaceClassifier
+from shared.model.face_detector import FaceDetector
+from shared.pipeline.faces import detect_faces
+from shared.pipeline.frames import load_image, sample_frames
+from shared.pipeline.score import score_faces, segment_probability
+from shared.pipeline.segment import SEGMENT_DEMUXER, frames_for
+from shared.types import Frame, SegmentResult, SegmentSpec
+
+
+def analyze_frames(
+    frames: list[Frame],
+    spec: SegmentSpec,
+    settings: Settings,
+    detector: FaceDetector,
+    classifier: FaceClassifier,
+    timings: dict[str, float],
+) -> SegmentResult:
+    t = time.perf_counter()
+    crops = detect_faces(frames, detector, margin=settings.face_margin, crop_size=classifier.input_size)
+    timings["detect_s"] = round(time.perf_counter() - t, 4)
+    t = time.perf_counter()
+    faces = score_faces(crops, classifier)
+    timings["score_s"] = round(time.perf_counter() - t, 4)
+    return SegmentResult(
+        index=spec.index,
+        start_s=spec.start_s,
+        end_s=spec.end_s,
+        frames_sampled=len(frames),
+        faces=faces,
+        probability=segment_probability(faces),
+        timings=timings,
+    )
+
+
+def analyze_segment(
+    path: Path,
+    spec: SegmentSpec,
+    settings: Settings,
+    detector: FaceDetector,
+    classifier: FaceClassifier,
+    *,
+    rotation: int = 0,
+) -> SegmentResult:
+    """Sample, detect and score one segment file whose time range is `spec`."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    k = frames_for(spec, settings.segment_seconds, settings.frames_per_segment)
+    frames = sample_frames(
+        path,
+        k,
+        demuxer=SEGMENT_DEMUXER,
+        duration_s=spec.duration_s or None,
+        offset_s=spec.start_s,
+        rotation=rotation,
+        threads=settings.decode_threads,
+        max_pixels=settings.max_pixels,
+    )
+    timings["decode_s"] = round(time.perf_counter() - t, 4)
+    return analyze_frames(frames, spec, settings, detector, classifier, timings)
+
+
+def analyze_image(
+    path: Path,
+    media_type: MediaType,
+    settings: Settings,
+    detector: FaceDetector,
+    classifier: FaceClassifier,
+    *,
+    rotation: int = 0,
+) -> SegmentResult:
+    """An image is a one-frame, one-segment job."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    frame = load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)
+    timings["decode_s"] = round(time.perf_counter() - t, 4)
+    spec = SegmentSpec(index=0, start_s=0.0, end_s=0.0)
+    return analyze_frames([frame], spec, settings, detector, classifier, timings)

@@ -1,0 +1,36 @@
+"""Queue registry: every task's name and queue in one place. Routing is data.
+
+One queue per kind of resource so each scales on its own: `segment` (CPU, ffmpeg), `detect`
+(GPU, prefetch 1, long visibility timeout), `aggregate` (light), `webhooks` (I/O, retries),
+`maintenance` (reconciler, retention). No broker priorities on `detect`: Redis priorities
+split a queue into several lists and break queue-length autoscaling.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Queue(enum.StrEnum):
+    segment = "segment"
+    detect = "detect"
+    aggregate = "aggregate"
+    webhooks = "webhooks"
+    maintenance = "maintenance"
+
+
+class TaskName(enum.StrEnum):
+    segment = "dfs.segment"
+    detect = "dfs.detect"
+    aggregate = "dfs.aggregate"
+    deliver_webhook = "dfs.webhooks.deliver"
+    reconcile = "dfs.maintenance.reconcile"
+
+
+ROUTES: dict[TaskName, Queue] = {
+    TaskName.segment: Queue.segment,
+    TaskName.detect: Queue.detect,
+    TaskName.aggregate: Queue.aggregate,
+    TaskName.deliver_webhook: Queue.webhooks,
+    TaskName.reconcile: Queue.maintenance,
+}

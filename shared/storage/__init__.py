@@ -1,0 +1,362 @@
+"""Object storage: a local folder (embedded default) or any S3 API (MinIO client).
+
+Keys are the same everywhere: `uploads/{job}/source.{ext}`, `segments/{job}/{i}.mkv`,
+`artifacts/{job}/...`. Every backend error surfaces as `StorageUnavailable` (transient) or
+`NotFound`, so callers never see a backend-specific exception.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from shared.config import Settings, get_settings
+from shared.errors import NotFound, StorageUnavailable
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str | None = None
+
+
+class ObjectStore(Protocol):
+    def put_stream(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> int: ...
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> int: ...
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> int: ...
+    def get_file(self, key: str, path: Path) -> Path: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def read_head(self, key: str, length: int) -> bytes: ...
+    def stat(self, key: str) -> ObjectInfo: ...
+    def exists(self, key: str) -> bool: ...
+    def delete(self, key: str) -> None: ...
+    def delete_prefix(self, prefix: str) -> int: ...
+    def list(self, prefix: str) -> Iterator[ObjectInfo]: ...
+    def presigned_put_url(self, key: str, expires: timedelta) -> str: ...
+    def presigned_get_url(self, key: str, expires: timedelta) -> str: ...
+    def ping(self) -> None: ...
+
+
+def _safe_key(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+class LocalStore:
+    """Objects as files under one folder. Writes are atomic (temp file + rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / _safe_key(key)
+
+    def put_stream(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> int:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(1024 * 1024):
+                    out.write(chunk)
+                    size += len(chunk)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return size
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> int:
+        with open(path, "rb") as fh:
+            return self.put_stream(key, fh, content_type)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> int:
+        return self.put_stream(key, io.BytesIO(data), content_type)
+
+    def get_file(self, key: str, path: Path) -> Path:
+        src = self._path(key)
+        if not src.is_file():
+            raise NotFound(f"object {key} does not exist")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, path)
+        return path
+
+    def get_bytes(self, key: str) -> bytes:
+        src = self._path(key)
+        if not src.is_file():
+            raise NotFound(f"object {key} does not exist")
+        return src.read_bytes()
+
+    def read_head(self, key: str, length: int) -> bytes:
+        src = self._path(key)
+        if not src.is_file():
+            raise NotFound(f"object {key} does not exist")
+        with open(src, "rb") as fh:
+            return fh.read(length)
+
+    def stat(self, key: str) -> ObjectInfo:
+        src = self._path(key)
+        if not src.is_file():
+            raise NotFound(f"object {key} does not exist")
+        return ObjectInfo(key=key, size=src.stat().st_size)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        count = 0
+        for info in list(self.list(prefix)):
+            self.delete(info.key)
+            count += 1
+        base = self.root / prefix.rstrip("/")
+        if base.is_dir():
+            shutil.rmtree(base, ignore_errors=True)
+        return count
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        for path in sorted(self.root.rglob("*")):
+            if path.is_file() and not path.name.startswith(".upload-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield ObjectInfo(key=key, size=path.stat().st_size)
+
+    def presigned_put_url(self, key: str, expires: timedelta) -> str:
+        raise StorageUnavailable("presigned URLs need an S3 object store (set DFS_S3_ENDPOINT)")
+
+    def presigned_get_url(self, key: str, expires: timedelta) -> str:
+        raise StorageUnavailable("presigned URLs need an S3 object store (set DFS_S3_ENDPOINT)")
+
+    def ping(self) -> None:
+        if not os.access(self.root, os.W_OK):
+            raise StorageUnavailable(f"object folder {self.root} is not writable")
+
+
+class S3Store:
+    """Any S3 API through the MinIO client. The bucket is created on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        from minio import Minio
+
+        assert settings.s3_endpoint
+        self.bucket = settings.s3_bucket
+        self.part_size = settings.s3_part_size
+        self.client = Minio(
+            settings.s3_endpoint,
+            access_key=settings.s3_access_key,
+            secret_key=settings.s3_secret_key,
+            secure=settings.s3_secure,
+            region=settings.s3_region,
+        )
+        self._bucket_checked = False
+        self._lock = threading.Lock()
+
+    def _errors(self, exc: Exception, key: str) -> Exception:
+        from minio.error import S3Error
+
+        if isinstance(exc, S3Error) and exc.code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket"):
+            return NotFound(f"object {key} does not exist")
+        return StorageUnavailable(f"object storage error on {key}: {type(exc).__name__}: {exc}"[:400])
+
+    def _ensure_bucket(self) -> None:
+        if self._bucket_checked:
+            return
+        with self._lock:
+            if self._bucket_checked:
+                return
+            try:
+                if not self.client.bucket_exists(self.bucket):
+                    try:
+                        self.client.make_bucket(self.bucket)
+                    except Exception as exc:  # a concurrent creator may have won
+                        if not self.client.bucket_exists(self.bucket):
+                            raise exc
+            except Exception as exc:
+                raise self._errors(exc, self.bucket) from exc
+            self._bucket_checked = True
+
+    def put_stream(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> int:
+        self._ensure_bucket()
+        counter = _CountingReader(stream)
+        try:
+            self.client.put_object(
+                self.bucket, _safe_key(key), counter, length=-1, part_size=self.part_size, content_type=content_type
+            )
+        except (NotFound, StorageUnavailable):
+            raise
+        except Exception as exc:
+            if isinstance(exc, _ReaderAborted):
+                raise exc.cause from exc
+            raise self._errors(exc, key) from exc
+        return counter.count
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> int:
+        self._ensure_bucket()
+        try:
+            self.client.fput_object(
+                self.bucket, _safe_key(key), str(path), content_type=content_type, part_size=self.part_size
+            )
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+        return path.stat().st_size
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> int:
+        self._ensure_bucket()
+        try:
+            self.client.put_object(self.bucket, _safe_key(key), io.BytesIO(data), len(data), content_type=content_type)
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+        return len(data)
+
+    def get_file(self, key: str, path: Path) -> Path:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.client.fget_object(self.bucket, _safe_key(key), str(path))
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+        return path
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            resp = self.client.get_object(self.bucket, _safe_key(key))
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+
+    def read_head(self, key: str, length: int) -> bytes:
+        try:
+            resp = self.client.get_object(self.bucket, _safe_key(key), offset=0, length=length)
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+
+    def stat(self, key: str) -> ObjectInfo:
+        try:
+            st = self.client.stat_object(self.bucket, _safe_key(key))
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+        return ObjectInfo(key=key, size=int(st.size or 0), content_type=st.content_type)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.stat(key)
+            return True
+        except NotFound:
+            return False
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.remove_object(self.bucket, _safe_key(key))
+        except Exception as exc:
+            err = self._errors(exc, key)
+            if not isinstance(err, NotFound):
+                raise err from exc
+
+    def delete_prefix(self, prefix: str) -> int:
+        count = 0
+        for info in list(self.list(prefix)):
+            self.delete(info.key)
+            count += 1
+        return count
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        self._ensure_bucket()
+        try:
+            for obj in self.client.list_objects(self.bucket, prefix=prefix, recursive=True):
+                if obj.object_name and not obj.is_dir:
+                    yield ObjectInfo(key=obj.object_name, size=int(obj.size or 0))
+        except Exception as exc:
+            raise self._errors(exc, prefix) from exc
+
+    def presigned_put_url(self, key: str, expires: timedelta) -> str:
+        self._ensure_bucket()
+        try:
+            return self.client.presigned_put_object(self.bucket, _safe_key(key), expires=expires)
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+
+    def presigned_get_url(self, key: str, expires: timedelta) -> str:
+        try:
+            return self.client.presigned_get_object(self.bucket, _safe_key(key), expires=expires)
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+
+    def ping(self) -> None:
+        try:
+            self.client.bucket_exists(self.bucket)
+        except Exception as exc:
+            raise StorageUnavailable(f"object storage unreachable: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+class _ReaderAborted(Exception):
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts bytes read; wraps errors raised by the source so they are not mistaken for S3 errors."""
+
+    def __init__(self, inner: BinaryIO) -> None:
+        self.inner = inner
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:  # type: ignore[override]
+        try:
+            data = self.inner.read(size)
+        except Exception as exc:
+            raise _ReaderAborted(exc) from exc
+        self.count += len(data)
+        return data
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_stores: dict[tuple[int, str | None, str], ObjectStore] = {}
+
+
+def get_store(settings: Settings | None = None) -> ObjectStore:
+    """The configured object store (one per process and configuration)."""
+    settings = settings or get_settings()
+    key = (os.getpid(), settings.s3_endpoint, settings.s3_bucket if settings.s3_endpoint else str(settings.objects_dir))
+    store = _stores.get(key)
+    if store is None:
+        store = S3Store(settings) if settings.s3_endpoint else LocalStore(settings.objects_dir)
+        _stores[key] = store
+    return store
+
+
+__all__ = ["LocalStore", "ObjectInfo", "ObjectStore", "S3Store", "get_store", "sha256_file"]

@@ -1,0 +1,282 @@
+"""Job-level work: load state by id, call the pipeline stages, persist the outcome.
+
+Each function is what one Celery task does, minus Celery. Every one is idempotent: it reads
+the job's state first and does nothing (or only the missing part) when the work is done, so
+a task delivered twice, or after a worker died mid-way, changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from shared.config import Settings, get_settings
+from shared.db import JobStatus, SegmentStatus, session_scope
+from shared.db import repo
+from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
+from shared.media.sniff import BY_EXT, MediaType
+from shared.model.classifier import FaceClassifier, get_classifier
+from shared.model.face_detector import get_face_detector
+from shared.pipeline import aggregate, analyze_image, analyze_segment, probe, result_document, split
+from shared.queues import TaskName
+from shared.storage import get_store
+from shared.types import SegmentResult, SegmentSpec
+
+log = logging.getLogger(__name__)
+
+WORKER_NAME = f"{socket.gethostname()}"
+
+
+def source_key(job_id: str, ext: str) -> str:
+    return f"uploads/{job_id}/source.{ext}"
+
+
+def segment_key(job_id: str, index: int) -> str:
+    return f"segments/{job_id}/{index:05d}.mkv"
+
+
+def media_type_of(content_type: str, source: str) -> MediaType:
+    ext = source.rsplit(".", 1)[-1]
+    mt = BY_EXT.get(ext)
+    if mt is None or mt.mime != content_type:
+        raise CorruptMedia(f"stored media type {content_type} is not supported")
+    return mt
+
+
+@dataclass
+class Next:
+    """What the task shell must queue after the work (tasks enqueue; work functions don't)."""
+
+    tasks: list[tuple[TaskName, tuple[Any, ...]]]
+
+
+# --- segmenter ----------------------------------------------------------------------------
+
+
+def segment_job(job_id: str, settings: Settings | None = None) -> Next:
+    """Probe and split the upload, store the segments, create their rows, then ask for one
+    detect task per pending segment. A re-run after the split only re-asks for pending ones."""
+    settings = settings or get_settings()
+    with session_scope() as s:
+        job = repo.find_job(s, job_id)
+        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+            return Next([])
+        if job.segments_total is not None:
+            pending = [seg.index for seg in repo.segments_of(s, job_id) if seg.status == SegmentStatus.pending.value]
+            return Next([(TaskName.detect, (job_id, i)) for i in pending] or [(TaskName.aggregate, (job_id,))])
+        repo.mark_processing(s, job_id)
+        media_type = media_type_of(job.content_type, job.source_key)
+        key = job.source_key
+        if media_type.kind == "image":
+            repo.insert_segments(s, job_id, [{"index": 0, "start_s": 0.0, "end_s": 0.0, "object_key": key}])
+            return Next([(TaskName.detect, (job_id, 0))])
+
+    store = get_store(settings)
+    with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
+        local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
+        info = probe(
+            local,
+            media_type,
+            timeout_s=settings.ffmpeg_timeout_s,
+            max_duration_s=settings.max_duration_s,
+            max_pixels=settings.max_pixels,
+        )
+        specs = split(
+            local,
+            media_type,
+            info,
+            Path(tmp) / "segments",
+            segment_seconds=settings.segment_seconds,
+            mode=settings.segment_mode,
+            timeout_s=settings.ffmpeg_timeout_s,
+        )
+        for spec in specs:
+            store.put_file(segment_key(job_id, spec.index), spec.path, "video/x-matroska")
+    with session_scope() as s:
+        repo.set_media_info(
+            s,
+            job_id,
+            duration_s=info.duration_s,
+            width=info.display_width,
+            height=info.display_height,
+            fps=info.fps,
+            rotation=info.rotation,
+        )
+        repo.insert_segments(
+            s,
+            job_id,
+            [
+                {"index": sp.index, "start_s": sp.start_s, "end_s": sp.end_s, "object_key": segment_key(job_id, sp.index)}
+                for sp in specs
+            ],
+        )
+    return Next([(TaskName.detect, (job_id, sp.index)) for sp in specs])
+
+
+# --- detector -----------------------------------------------------------------------------
+
+
+def model_record(classifier: FaceClassifier) -> dict[str, Any]:
+    return classifier.identity.to_public() | {"threshold": classifier.threshold, "trained": classifier.meta.trained}
+
+
+def detect_segment(job_id: str, index: int, settings: Settings | None = None) -> Next:
+    """Decode, detect and score one segment, store its result; when it was the last one,
+    ask for the aggregate task."""
+    settings = settings or get_settings()
+    with session_scope() as s:
+        job = repo.find_job(s, job_id)
+        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+            return Next([])
+        seg = repo.get_segment(s, job_id, index)
+        if seg is None:
+            raise CorruptMedia(f"segment {index} of job {job_id} does not exist")
+        if seg.status == SegmentStatus.done.value:
+            return _after_segment(s, job_id)
+        repo.mark_processing(s, job_id)
+        repo.bump_segment_attempts(s, job_id, index)
+        media_type = media_type_of(job.content_type, job.source_key)
+        spec = SegmentSpec(index=seg.index, start_s=seg.start_s, end_s=seg.end_s)
+        object_key, rotation = seg.object_key, job.rotation or 0
+
+    classifier = get_classifier(settings)
+    detector = get_face_detector(settings)
+    store = get_store(settings)
+    with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
+        if media_type.kind == "image":
+            local = store.get_file(object_key, Path(tmp) / f"source.{media_type.ext}")
+            info = probe(local, media_type, max_pixels=settings.max_pixels)
+            with session_scope() as s:
+                repo.set_media_info(s, job_id, width=info.display_width, height=info.display_height)
+            result = analyze_image(local, media_type, settings, detector, classifier, rotation=info.rotation)
+        else:
+            local = store.get_file(object_key, Path(tmp) / f"{index:05d}.mkv")
+            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation)
+
+    with session_scope() as s:
+        if _cancelled(s, job_id):
+            raise Cancelled(f"job {job_id} was cancelled")
+        repo.record_segment_result(
+            s,
+            job_id,
+            index,
+            probability=result.probability,
+            frames_sampled=result.frames_sampled,
+            faces=result.faces,
+            timings=result.timings,
+            model=model_record(classifier),
+            worker=WORKER_NAME,
+        )
+    with session_scope() as s:
+        return _after_segment(s, job_id)
+
+
+def _cancelled(session: Any, job_id: str) -> bool:
+    job = repo.find_job(session, job_id)
+    return job is None or job.cancel_requested or job.status == JobStatus.cancelled.value
+
+
+def _after_segment(session: Any, job_id: str) -> Next:
+    segs = repo.segments_of(session, job_id)
+    if segs and all(seg.status == SegmentStatus.done.value for seg in segs):
+        return Next([(TaskName.aggregate, (job_id,))])
+    return Next([])
+
+
+# --- aggregator ---------------------------------------------------------------------------
+
+
+def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
+    """Segment probabilities → the job's verdict. True if this call completed the job."""
+    with session_scope() as s:
+        job = repo.find_job(s, job_id)
+        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+            return False
+        segs = repo.segments_of(s, job_id)
+        if not segs or any(seg.status != SegmentStatus.done.value for seg in segs):
+            return False
+        models = {(seg.model or {}).get("sha256") for seg in segs}
+        model = dict(segs[0].model or {})
+        threshold = float(model.pop("threshold", 0.5))
+        trained = model.pop("trained", None)
+        results = [
+            SegmentResult(
+                index=seg.index,
+                start_s=seg.start_s,
+                end_s=seg.end_s,
+                frames_sampled=seg.frames_sampled or 0,
+                probability=seg.probability,
+            )
+            for seg in segs
+        ]
+        faces_scored = sum(seg.faces or 0 for seg in segs)
+        verdict = aggregate([r.probability for r in results], threshold, faces_scored=faces_scored)
+        public_segments = []
+        for r, seg in zip(results, segs, strict=True):
+            doc = r.to_public()
+            doc["faces"] = seg.faces or 0
+            public_segments.append(doc)
+        doc = result_document(verdict, public_segments, model, model_trained=trained)
+        if len(models) > 1:
+            doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
+        return repo.complete_job(s, job_id, doc, segments_done=len(segs))
+
+
+# --- failures and reconciliation ----------------------------------------------------------
+
+
+def fail(job_id: str, exc: BaseException, segment_index: int | None = None) -> bool:
+    """End the job as `failed` with a readable problem. Returns False if it had already ended."""
+    problem = problem_from_exception(exc)
+    if segment_index is not None:
+        problem["segment"] = segment_index
+    with session_scope() as s:
+        if segment_index is not None:
+            from sqlalchemy import update
+
+            from shared.db.models import Segment
+
+            s.execute(
+                update(Segment)
+                .where(Segment.job_id == job_id, Segment.index == segment_index)
+                .values(status=SegmentStatus.failed.value, error=problem)
+            )
+        changed = repo.fail_job(s, job_id, problem)
+    if changed:
+        log.warning("job failed", extra={"job_id": job_id, "segment": segment_index, "problem": problem})
+    return changed
+
+
+def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None = None) -> list[tuple[TaskName, tuple[Any, ...]]]:
+    """Find active jobs whose queue messages vanished (broker restart, lost message) and say
+    what to re-queue. Jobs stuck far beyond any reasonable run time are failed instead."""
+    settings = settings or get_settings()
+    stale_after = stale_after or timedelta(seconds=max(60, settings.poll_after_s * 30))
+    hard_limit = timedelta(seconds=settings.detect_visibility_timeout_s * 3)
+    todo: list[tuple[TaskName, tuple[Any, ...]]] = []
+    with session_scope() as s:
+        for job in repo.stale_jobs(s, stale_after):
+            age = repo.utcnow() - job.created_at
+            if age > hard_limit:
+                repo.fail_job(
+                    s,
+                    job.id,
+                    DFSError(f"the job made no progress for {int(age.total_seconds())} s and was stopped").to_problem(),
+                )
+                continue
+            repo.touch(s, job.id)
+            if job.segments_total is None:
+                todo.append((TaskName.segment, (job.id,)))
+                continue
+            segs = repo.segments_of(s, job.id)
+            pending = [seg.index for seg in segs if seg.status == SegmentStatus.pending.value]
+            if pending:
+                todo.extend((TaskName.detect, (job.id, i)) for i in pending)
+            else:
+                todo.append((TaskName.aggregate, (job.id,)))
+    return todo
