@@ -33,7 +33,8 @@ class FaceDetector(InferenceModel[list[np.ndarray], list[list[Detection]]]):
         self._mtcnn = MTCNN(
             keep_all=True,
             device=self.device,
-            min_face_size=self.cfg.min_face_size,
+            # the detector sees frames scaled by detect_scale; the setting is in original pixels
+            min_face_size=max(12, round(self.cfg.min_face_size * self.cfg.detect_scale)),
             thresholds=list(self.cfg.thresholds),
             factor=self.cfg.factor,
             post_process=False,
