@@ -56,7 +56,10 @@ class Settings(BaseSettings):
     s3_bucket: str = "deepfakestream"
     s3_region: str | None = None
     s3_secure: bool = False
-    s3_part_size: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
+    s3_part_size: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
+    s3_parallel_parts: int = Field(
+        2, ge=1, le=16, description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size)."
+    )
 
     # --- compute ------------------------------------------------------------------------
     device: Literal["cpu", "cuda", "auto"] = "cpu"
@@ -69,10 +72,11 @@ class Settings(BaseSettings):
     # --- pipeline -----------------------------------------------------------------------
     segment_seconds: float = Field(2.0, gt=0.1, le=600)
     segment_mode: Literal["auto", "copy", "reencode"] = Field(
-        "auto",
+        "copy",
         description=(
-            "copy: stream-copy at keyframes (no re-encode, segments follow the keyframes); reencode: even segments,"
-            " costs an encode; auto: copy, falling back to reencode when keyframes are too sparse."
+            "copy: stream-copy at keyframes (no re-encode: the compressed pixels the model judges are untouched;"
+            " segments follow the keyframes); reencode: even segments, costs a decode + encode and alters"
+            " compression traces; auto: copy, re-encoding only when keyframes are too sparse. See docs/benchmarks.md."
         ),
     )
     frames_per_segment: int = Field(8, ge=1, le=256)

@@ -17,7 +17,15 @@ from shared.config import Settings, get_settings
 from shared.errors import NotFound
 from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
-from shared.pipeline import aggregate, analyze_image, analyze_segment, detect_type, probe, result_document, split
+from shared.pipeline import (
+    aggregate,
+    analyze_image,
+    analyze_segment,
+    detect_type,
+    probe,
+    result_document,
+    split,
+)
 from shared.types import MediaInfo, SegmentResult
 
 #: progress(stage, done, total)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from shared.config import Settings, get_settings
-from shared.db import JobStatus, SegmentStatus, session_scope
-from shared.db import repo
+from shared.db import JobStatus, SegmentStatus, repo, session_scope
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
+from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
 from shared.media.sniff import BY_EXT, MediaType
 from shared.model.classifier import FaceClassifier, get_classifier
 from shared.model.face_detector import get_face_detector
@@ -30,14 +30,6 @@ from shared.types import SegmentResult, SegmentSpec
 log = logging.getLogger(__name__)
 
 WORKER_NAME = f"{socket.gethostname()}"
-
-
-def source_key(job_id: str, ext: str) -> str:
-    return f"uploads/{job_id}/source.{ext}"
-
-
-def segment_key(job_id: str, index: int) -> str:
-    return f"segments/{job_id}/{index:05d}.mkv"
 
 
 def media_type_of(content_type: str, source: str) -> MediaType:

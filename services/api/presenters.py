@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from shared.db.models import Job
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """UTC timestamps with a `Z`, the same whichever database stored them."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def job_public(job: Job) -> dict[str, Any]:
     return {
         "id": job.id,
         "status": job.status,
-        "created_at": job.created_at.isoformat(),
-        "updated_at": job.updated_at.isoformat(),
-        "completed_at": job.completed_at.isoformat() if job.completed_at else None,
+        "created_at": rfc3339(job.created_at),
+        "updated_at": rfc3339(job.updated_at),
+        "completed_at": rfc3339(job.completed_at),
         "media": {
             "kind": job.media_kind,
             "filename": job.filename,

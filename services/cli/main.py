@@ -341,9 +341,10 @@ def serve(host: str, port: int, detect_workers: int) -> None:
                 stopping, exit_code = True, 1
                 break
         time.sleep(0.5)
+    # SIGTERM to each leader only: Celery then shuts down warm (finishes the running task)
     for p in procs.values():
         if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
+            os.kill(p.pid, signal.SIGTERM)
     deadline = time.time() + 60
     for p in procs.values():
         try:

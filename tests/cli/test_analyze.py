@@ -77,8 +77,8 @@ def test_missing_checkpoint_is_a_clear_error(face_image: Path, tmp_path: Path) -
 
 
 def test_a_checkpoint_from_other_code_is_refused(face_image: Path, tmp_path: Path) -> None:
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     bogus = tmp_path / "other.safetensors"
     save_file({"w": torch.zeros(2)}, str(bogus), metadata={"format": "pt"})

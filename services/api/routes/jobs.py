@@ -20,13 +20,12 @@ from services.api.upload import StreamingUpload
 from shared.auth import Principal
 from shared.broker import enqueue
 from shared.config import Settings
-from shared.db import Job, JobStatus, session_scope
-from shared.db import repo
+from shared.db import Job, JobStatus, repo, session_scope
 from shared.errors import BrokerUnavailable, InvalidRequest, MediaTooLarge, UnsupportedMedia
 from shared.ids import new_ulid
+from shared.keys import source_key
 from shared.media.sniff import MediaType
 from shared.queues import TaskName
-from shared.work import source_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["jobs"])
