@@ -30,7 +30,7 @@ class MTCNNSettings(BaseModel):
         64, ge=12, description="Smallest face searched for, in pixels of the original frame (smaller faces are too"
         " coarse for the classifier anyway; lowering it slows detection)."
     )
-    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7), description="P-, R- and O-net thresholds.")
     factor: float = Field(0.709, gt=0.1, lt=1.0, description="Image pyramid scale step.")
     detect_scale: float = Field(
         0.5, gt=0.05, le=1.0, description="Frames are resized by this factor before detection; boxes are mapped back."
@@ -51,18 +51,18 @@ class Settings(BaseSettings):
 
     # object storage: local folder unless s3_endpoint is set
     s3_endpoint: str | None = Field(None, description="host:port of an S3 API (MinIO); unset = local folder store.")
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_bucket: str = "deepfakestream"
-    s3_region: str | None = None
-    s3_secure: bool = False
+    s3_access_key: str | None = Field(None, description="S3 access key.")
+    s3_secret_key: str | None = Field(None, description="S3 secret key.")
+    s3_bucket: str = Field("deepfakestream", description="Bucket for uploads, segments and artifacts (created if absent).")
+    s3_region: str | None = Field(None, description="S3 region, if the server needs one.")
+    s3_secure: bool = Field(False, description="Use HTTPS to reach the S3 endpoint.")
     s3_part_size: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
     s3_parallel_parts: int = Field(
         2, ge=1, le=16, description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size)."
     )
 
     # --- compute ------------------------------------------------------------------------
-    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where models run; auto = cuda if available.")
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's own).")
     checkpoint: str | None = Field(
         None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
 
     # --- pipeline -----------------------------------------------------------------------
-    segment_seconds: float = Field(2.0, gt=0.1, le=600)
+    segment_seconds: float = Field(2.0, gt=0.1, le=600, description="Target segment length.")
     segment_mode: Literal["auto", "copy", "reencode"] = Field(
         "copy",
         description=(
@@ -79,32 +79,33 @@ class Settings(BaseSettings):
             " compression traces; auto: copy, re-encoding only when keyframes are too sparse. See docs/benchmarks.md."
         ),
     )
-    frames_per_segment: int = Field(8, ge=1, le=256)
+    frames_per_segment: int = Field(8, ge=1, le=256, description="Frames sampled per segment_seconds of video.")
     face_margin: float = Field(0.3, ge=0.0, le=2.0, description="Margin around the face box, fraction of its side.")
     score_batch_size: int = Field(64, ge=1, description="Face crops per forward pass.")
     decode_threads: int = Field(0, ge=0, description="Decoder threads (0 = let FFmpeg choose).")
-    ffmpeg_timeout_s: float = Field(300.0, gt=0)
+    ffmpeg_timeout_s: float = Field(300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
 
     # --- API ----------------------------------------------------------------------------
-    max_upload_bytes: int = Field(4 * 1024**3, gt=0)
-    max_metadata_bytes: int = Field(4096, gt=0)
-    auth_enabled: bool = False
-    public_base_url: str | None = Field(None, description="Absolute base for links in responses (optional).")
+    max_upload_bytes: int = Field(4 * 1024**3, gt=0, description="Larger uploads are refused (413).")
+    max_metadata_bytes: int = Field(4096, gt=0, description="Largest `metadata` JSON accepted with a job.")
+    auth_enabled: bool = Field(False, description="Require API keys (Authorization: Bearer dfs_...).")
     poll_after_s: int = Field(2, ge=1, description="Retry-After suggested while a job is unfinished.")
 
     # --- workers ------------------------------------------------------------------------
-    task_max_retries: int = Field(3, ge=0)
-    detect_visibility_timeout_s: int = Field(3600, ge=60)
+    task_max_retries: int = Field(3, ge=0, description="Retries of a task after a transient failure.")
+    detect_visibility_timeout_s: int = Field(
+        3600, ge=60, description="Redis redelivers an unacknowledged task after this long (longer than any task)."
+    )
     worker_heartbeat_file: Path | None = Field(None, description="Touched every few seconds by a live worker.")
     worker_ready_file: Path | None = Field(None, description="Written once a worker process has loaded its models.")
     worker_preload_models: bool = Field(False, description="Load the models at worker start (detect workers).")
     reconcile_interval_s: float = Field(60.0, gt=0, description="How often the reconciler looks for stuck jobs.")
 
-    log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json in production.")
+    log_level: str = Field("INFO", description="Python log level.")
 
     @field_validator("data_dir", mode="after")
     @classmethod
