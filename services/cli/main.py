@@ -319,7 +319,7 @@ def serve(host: str, port: int, detect_workers: int) -> None:
         ("beat", [*me, "beat"]),
     ]  # fmt: skip
     for i in range(detect_workers):
-        specs.append(("worker-detect-%d" % i, [*me, "worker", "--queues", "detect", "--name", f"detect{i}@%h"]))
+        specs.append((f"worker-detect-{i}", [*me, "worker", "--queues", "detect", "--name", f"detect{i}@%h"]))
     for name, argv in specs:
         procs[name] = subprocess.Popen(argv, start_new_session=True)
     where = "embedded defaults" if settings.is_embedded else "configured services"

@@ -146,7 +146,7 @@ def init_checkpoint(path: Path, config: NetworkConfig | None = None, *, seed: in
         version="untrained",
         trained=False,
         network=config.to_dict(),
-        description="Randomly initialised weights (seed %d). Its probabilities carry no information." % seed,
+        description=f"Randomly initialised weights (seed {seed}). Its probabilities carry no information.",
     )
     save_checkpoint(model, meta, path)
     return meta

@@ -108,6 +108,9 @@ class GWAPHead(nn.Module):
 class SRMEfficientNet(nn.Module):
     """RGB crops in [0, 1] (B×3×S×S) → (logit B, heatmap B×h×w)."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
         import timm
@@ -117,12 +120,13 @@ class SRMEfficientNet(nn.Module):
         self.backbone = timm.create_model(
             config.backbone, pretrained=False, in_chans=6, num_classes=0, global_pool=""
         )
-        self.head = GWAPHead(self.backbone.num_features, config.head_channels, config.dropout)
+        features: int = self.backbone.num_features  # type: ignore[assignment]
+        self.head = GWAPHead(features, config.head_channels, config.dropout)
         self.register_buffer("mean", torch.tensor(config.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(config.std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         rgb = (x - self.mean) / self.std
         noise = self.srm(x)
-        features = self.backbone.forward_features(torch.cat([rgb, noise], dim=1))
+        features = self.backbone.forward_features(torch.cat([rgb, noise], dim=1))  # type: ignore[operator]
         return self.head(features)

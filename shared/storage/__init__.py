@@ -199,7 +199,7 @@ class S3Store:
             self.client.put_object(
                 self.bucket,
                 _safe_key(key),
-                counter,
+                counter,  # type: ignore[arg-type]
                 length=-1,
                 part_size=self.part_size,
                 content_type=content_type,

@@ -97,12 +97,12 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     port = free_port()
     access, secret = "dfsadmin", "dfsadmin-secret"
     env = dict(os.environ, MINIO_ROOT_USER=access, MINIO_ROOT_PASSWORD=secret)
-    log = open(root / "gateway.log", "wb")
-    proc = subprocess.Popen(
-        [juicefs, "gateway", "--no-usage-report", "--multi-buckets", "--keep-etag", "--no-bgjob", meta,
-         f"127.0.0.1:{port}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    with open(root / "gateway.log", "wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [juicefs, "gateway", "--no-usage-report", "--multi-buckets", "--keep-etag", "--no-bgjob", meta,
+             f"127.0.0.1:{port}"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     try:
         wait_port(port, 30)
     except TimeoutError:
@@ -135,11 +135,11 @@ class Stack:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *args],
-            env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", *args],
+                env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
         self.procs[name] = proc
         return proc
 
