@@ -2,6 +2,7 @@
 """Detector-side throughput on whatever device is available (CUDA or CPU).
 
 Measures, on one machine in one run so the figures compare:
+0. training steps of the same network (bf16 autocast on CUDA), crops/s;
 1. scoring: SRM + EfficientNet + GWAP head on face crops, batched (bf16 autocast + channels_last
    on CUDA; fp32 on CPU), crops/s per batch size, for B0@224 and B4@380;
 2. face detection: MTCNN on 720p frames at the pipeline's detection scale, frames/s;
@@ -64,6 +65,46 @@ def bench_scoring(device: str, backbone: str, size: int, batches: list[int], sec
         out.append({"backbone": backbone, "input": size, "batch": b, "crops_per_s": round(rate, 1)})
         print(f"score {backbone}@{size} batch {b}: {rate:,.0f} crops/s", flush=True)
     return out
+
+
+def bench_training(device: str, backbone: str, size: int, batch: int, seconds: float = 4.0) -> dict:
+    """Training steps of the shared network: forward, focal-style BCE, backward, AdamW step."""
+    from shared.model.network import NetworkConfig, SRMEfficientNet
+
+    net = SRMEfficientNet(NetworkConfig(backbone=backbone, input_size=size)).train().to(device)
+    cuda = device.startswith("cuda")
+    if cuda:
+        net = net.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-4)
+    x = torch.rand(batch, 3, size, size, device=device)
+    if cuda:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = (torch.rand(batch, device=device) > 0.5).float()
+
+    def step() -> None:
+        opt.zero_grad(set_to_none=True)
+        if cuda:
+            with torch.autocast("cuda", dtype=torch.bfloat16):
+                logit, _ = net(x)
+        else:
+            logit, _ = net(x)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(logit.float(), y, reduction="none")
+        p_t = torch.exp(-bce)
+        loss = (0.25 * (1 - p_t) ** 2 * bce).mean()  # focal loss, gamma 2
+        loss.backward()
+        opt.step()
+
+    for _ in range(3):
+        step()
+    sync(device)
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        step()
+        n += batch
+    sync(device)
+    rate = n / (time.perf_counter() - t0)
+    print(f"train {backbone}@{size} batch {batch}: {rate:,.0f} crops/s", flush=True)
+    return {"backbone": backbone, "input": size, "batch": batch, "crops_per_s": round(rate, 1)}
 
 
 def bench_mtcnn(device: str, frames: int, scale: float) -> dict:
@@ -142,6 +183,10 @@ def main() -> None:
                                       seconds=2.0 if small else 3.0)  # fmt: skip
     report["scoring"] += bench_scoring(device, "efficientnet_b4", 380, [8] if small else [32, 64, 128],
                                        seconds=2.0 if small else 3.0)  # fmt: skip
+    report["training"] = [bench_training(device, "efficientnet_b0", 224, 16 if small else 128,
+                                         seconds=3.0 if small else 5.0)]  # fmt: skip
+    if not small:
+        report["training"].append(bench_training(device, "efficientnet_b4", 380, 32, seconds=5.0))
     report["mtcnn"] = [bench_mtcnn(device, 8, 0.5), bench_mtcnn(device, 32, 0.5), bench_mtcnn(device, 32, 1.0)]
     if args.segments:
         report["segments"] = bench_segments(device, args.segments)
