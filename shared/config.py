@@ -80,8 +80,10 @@ class Settings(BaseSettings):
         ),
     )
     frames_per_segment: int = Field(8, ge=1, le=256, description="Frames sampled per segment_seconds of video.")
-    face_margin: float = Field(0.3, ge=0.0, le=2.0, description="Margin around the face box, fraction of its side.")
     score_batch_size: int = Field(64, ge=1, description="Face crops per forward pass.")
+    evidence_faces: int = Field(
+        4, ge=0, le=64, description="Per segment, the most suspicious N faces get a thumbnail and heatmap stored."
+    )
     decode_threads: int = Field(0, ge=0, description="Decoder threads (0 = let FFmpeg choose).")
     ffmpeg_timeout_s: float = Field(300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")

@@ -18,3 +18,9 @@ def artifact_prefix(job_id: str) -> str:
 def job_prefixes(job_id: str) -> tuple[str, ...]:
     """Every prefix holding a job's media (deleted on cancel and by retention)."""
     return (f"uploads/{job_id}/", f"segments/{job_id}/", artifact_prefix(job_id))
+
+
+def face_artifact_keys(job_id: str, segment: int, frame: int, face: int) -> tuple[str, str]:
+    """(thumbnail, heatmap overlay) keys of one scored face."""
+    stem = f"{artifact_prefix(job_id)}faces/{segment:05d}-{frame:03d}-{face}"
+    return f"{stem}.jpg", f"{stem}-heatmap.jpg"

@@ -20,7 +20,7 @@ from shared.db import JobStatus, SegmentStatus, repo, session_scope
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
 from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
 from shared.media.sniff import BY_EXT, MediaType
-from shared.model.classifier import FaceClassifier, get_classifier
+from shared.model.classifier import Classifier, get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import aggregate, analyze_image, analyze_segment, probe, result_document, split
 from shared.queues import TaskName
@@ -113,7 +113,7 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
 # --- detector -----------------------------------------------------------------------------
 
 
-def model_record(classifier: FaceClassifier) -> dict[str, Any]:
+def model_record(classifier: Classifier) -> dict[str, Any]:
     return classifier.identity.to_public() | {"threshold": classifier.threshold, "trained": classifier.meta.trained}
 
 
@@ -150,6 +150,7 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
             local = store.get_file(object_key, Path(tmp) / f"{index:05d}.mkv")
             result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation)
 
+    artifact_keys = store_evidence(job_id, index, result, settings)
     with session_scope() as s:
         if _cancelled(s, job_id):
             raise Cancelled(f"job {job_id} was cancelled")
@@ -163,9 +164,34 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
             timings=result.timings,
             model=model_record(classifier),
             worker=WORKER_NAME,
+            artifact_keys=artifact_keys,
         )
     with session_scope() as s:
         return _after_segment(s, job_id)
+
+
+def store_evidence(
+    job_id: str, index: int, result: SegmentResult, settings: Settings
+) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+    """Thumbnails and heatmap overlays of the segment's most suspicious faces, in object
+    storage under artifacts/{job}/faces/. Returns their keys by (frame, face)."""
+    from shared.keys import face_artifact_keys
+    from shared.model.explain import heatmap_overlay_jpeg, thumbnail_jpeg
+
+    store = get_store(settings)
+    keys: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+    top = sorted(result.faces, key=lambda f: f.probability, reverse=True)[: settings.evidence_faces]
+    for face in top:
+        if face.crop is None:
+            continue
+        thumb, heat = face_artifact_keys(job_id, index, face.frame_index, face.face_index)
+        store.put_bytes(thumb, thumbnail_jpeg(face.crop), "image/jpeg")
+        heat_key: str | None = None
+        if face.heatmap is not None:
+            store.put_bytes(heat, heatmap_overlay_jpeg(face.crop, face.heatmap), "image/jpeg")
+            heat_key = heat
+        keys[(face.frame_index, face.face_index)] = (thumb, heat_key)
+    return keys
 
 
 def _cancelled(session: Any, job_id: str) -> bool:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from shared.model.classifier import FaceClassifier
+from shared.model.classifier import Classifier
 from shared.types import FaceCrop, ScoredFace
 
 
-def score_faces(crops: list[FaceCrop], classifier: FaceClassifier) -> list[ScoredFace]:
+def score_faces(crops: list[FaceCrop], classifier: Classifier) -> list[ScoredFace]:
     """Probability that each face is manipulated (plus its GWAP heatmap)."""
     if not crops:
         return []
@@ -23,6 +23,7 @@ def score_faces(crops: list[FaceCrop], classifier: FaceClassifier) -> list[Score
             confidence=c.confidence,
             probability=float(p),
             heatmap=h,
+            crop=c.crop,
         )
         for c, p, h in zip(crops, probs, heatmaps, strict=True)
     ]
