@@ -7,9 +7,9 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from services.api import problems
+from services.api import console, problems
 from services.api.metrics import HTTP_DURATION, HTTP_REQUESTS
-from services.api.routes import jobs, ops
+from services.api.routes import evidence, info, jobs, ops
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
 
@@ -28,7 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     problems.install(app)
     app.include_router(jobs.router)
+    app.include_router(evidence.router)
+    app.include_router(info.router)
     app.include_router(ops.router)
+    console.install(app)
 
     @app.middleware("http")
     async def _metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -99,3 +99,10 @@ def _title(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries saying these statuses answer with a problem document."""
+    from services.api.schemas import ProblemPublic
+
+    return {code: {"model": ProblemPublic, "content": {PROBLEM_JSON: {}}} for code in codes}

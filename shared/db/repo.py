@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from shared.db.models import Face, Job, JobStatus, Segment, SegmentStatus, utcnow
@@ -207,6 +207,26 @@ def faces_of(session: Session, job_id: str) -> list[Face]:
             select(Face).where(Face.job_id == job_id).order_by(Face.segment_index, Face.frame_index, Face.face_index)
         ).scalars()
     )
+
+
+FaceCursor = tuple[int, int, int]
+
+
+def list_faces(
+    session: Session, job_id: str, *, evidence_only: bool = False, limit: int = 200, after: FaceCursor | None = None
+) -> tuple[list[Face], FaceCursor | None]:
+    """A page of a job's scored faces in time order (segment, frame, face). The cursor is the
+    position of the last face returned, so pages stay stable while other segments finish."""
+    order = (Face.segment_index, Face.frame_index, Face.face_index)
+    stmt = select(Face).where(Face.job_id == job_id)
+    if evidence_only:
+        stmt = stmt.where(Face.thumbnail_key.is_not(None))
+    if after is not None:
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
+    rows = list(session.execute(stmt.order_by(*order).limit(limit + 1)).scalars())
+    page = rows[:limit]
+    next_after = (page[-1].segment_index, page[-1].frame_index, page[-1].face_index) if len(rows) > limit else None
+    return page, next_after
 
 
 def stale_jobs(session: Session, older_than: timedelta, now: datetime | None = None) -> list[Job]:

@@ -9,18 +9,27 @@ is (name, version, sha256 of the file).
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, Field
 
-from shared.config import Settings, get_settings
+from shared.config import Settings
 from shared.errors import ModelError
+
+# The card and how to find a checkpoint are torch-free (the API reads them); re-exported here.
+from shared.model.card import (  # noqa: F401
+    BUNDLED_DIR,
+    CODE_VERSION,
+    DEMO_CHECKPOINT,
+    FORMAT,
+    FORMAT_VERSION,
+    CheckpointMeta,
+    _fetch_s3_checkpoint,
+    read_meta,
+    resolve_checkpoint,
+)
 from shared.model.network import (
     ARCHITECTURE,
     ARCHITECTURE_VERSION,
@@ -32,48 +41,13 @@ from shared.model.network import (
     RGBNetworkConfig,
     SRMEfficientNet,
 )
+from shared.types import ModelIdentity
 
 #: architecture name → (code version, config class, network class)
 ARCHITECTURES: dict[str, tuple[int, Any, Any]] = {
     ARCHITECTURE: (ARCHITECTURE_VERSION, NetworkConfig, SRMEfficientNet),
     RGB_ARCHITECTURE: (RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, RGBEfficientNet),
 }
-from shared.types import ModelIdentity
-
-FORMAT = "deepfakestream.checkpoint"
-FORMAT_VERSION = 1
-CODE_VERSION = "0.1.0"
-
-BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
-DEMO_CHECKPOINT = BUNDLED_DIR / "demo-srm-efficientnet-b0.safetensors"
-
-
-class CheckpointMeta(BaseModel):
-    """The model card stored inside every checkpoint."""
-
-    format: str = FORMAT
-    format_version: int = FORMAT_VERSION
-    architecture: str = ARCHITECTURE
-    architecture_version: int = ARCHITECTURE_VERSION
-    name: str
-    version: str
-    trained: bool
-    network: dict[str, Any]
-    threshold: float = Field(0.5, ge=0.0, le=1.0)
-    description: str = ""
-    training: dict[str, Any] = Field(default_factory=dict)
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    code_version: str = CODE_VERSION
-    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
-
-    @property
-    def network_config(self) -> Any:
-        """NetworkConfig or RGBNetworkConfig, by architecture."""
-        return ARCHITECTURES[self.architecture][1].from_dict(self.network)
-
-    def build(self) -> torch.nn.Module:
-        """A network of the architecture this card describes (untrained weights)."""
-        return ARCHITECTURES[self.architecture][2](self.network_config)  # type: ignore[no-any-return]
 
 
 def default_name(backbone: str) -> str:
@@ -119,22 +93,6 @@ def check_compatible(meta: CheckpointMeta) -> None:
             raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not a timm model")
     if not 32 <= cfg.input_size <= 1024:
         raise ModelError(f"checkpoint input size {cfg.input_size} is out of range")
-
-
-def read_meta(path: Path) -> CheckpointMeta:
-    from safetensors import safe_open
-
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            raw = (fh.metadata() or {}).get("dfs")
-    except Exception as exc:
-        raise ModelError(f"{path.name} is not a readable safetensors checkpoint: {exc}") from exc
-    if raw is None:
-        raise ModelError(f"{path.name} has no DeepfakeStream metadata (is it a checkpoint made by this project?)")
-    try:
-        return CheckpointMeta.model_validate(json.loads(raw))
-    except Exception as exc:
-        raise ModelError(f"{path.name} has invalid metadata: {exc}") from exc
 
 
 def save_checkpoint(
@@ -195,60 +153,6 @@ def sha256_of(path: Path) -> str:
     from shared.storage import sha256_file
 
     return sha256_file(path)
-
-
-_fetch_lock = threading.Lock()
-
-
-def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Path:
-    """A local path for a checkpoint reference: a path, an `s3://bucket/key` URI, or None for the demo."""
-    settings = settings or get_settings()
-    if not ref:
-        if DEMO_CHECKPOINT.is_file():
-            return DEMO_CHECKPOINT
-        raise ModelError(
-            "no checkpoint configured and the bundled demo checkpoint is missing: set DFS_CHECKPOINT "
-            "(a path or s3:// URI), or create an untrained one with `deepfakestream model init`"
-        )
-    if ref.startswith("s3://"):
-        return _fetch_s3_checkpoint(ref, settings)
-    path = Path(ref).expanduser()
-    if not path.is_file():
-        raise ModelError(f"checkpoint {ref} does not exist")
-    return path
-
-
-def _fetch_s3_checkpoint(uri: str, settings: Settings) -> Path:
-    from minio import Minio
-
-    bucket, _, key = uri[len("s3://") :].partition("/")
-    if not bucket or not key:
-        raise ModelError(f"checkpoint URI {uri} must look like s3://bucket/key")
-    if not settings.s3_endpoint:
-        raise ModelError(f"checkpoint {uri} is on S3 but DFS_S3_ENDPOINT is not set")
-    client = Minio(
-        settings.s3_endpoint,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
-        secure=settings.s3_secure,
-        region=settings.s3_region,
-    )
-    try:
-        stat = client.stat_object(bucket, key)
-    except Exception as exc:
-        raise ModelError(f"checkpoint {uri} cannot be read: {exc}") from exc
-    etag = (stat.etag or "noetag").strip('"')
-    target = settings.resolved_model_cache_dir / bucket / f"{etag}-{Path(key).name}"
-    with _fetch_lock:
-        if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(".part")
-            try:
-                client.fget_object(bucket, key, str(tmp))
-            except Exception as exc:
-                raise ModelError(f"checkpoint {uri} could not be downloaded: {exc}") from exc
-            tmp.replace(target)
-    return target
 
 
 def load_checkpoint(ref: str | None, settings: Settings | None = None, device: str = "cpu") -> LoadedCheckpoint:

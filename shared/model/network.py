@@ -13,14 +13,14 @@ from typing import Any
 import torch
 from torch import nn
 
+# Architecture names and versions are part of the (torch-free) model card.
+from shared.model.card import (  # noqa: F401
+    ARCHITECTURE,
+    ARCHITECTURE_VERSION,
+    RGB_ARCHITECTURE,
+    RGB_ARCHITECTURE_VERSION,
+)
 from shared.model.srm import SRMFilter
-
-ARCHITECTURE = "srm-efficientnet-gwap"
-ARCHITECTURE_VERSION = 1
-#: Plain-RGB EfficientNet + average pool + linear layer: the DFDC winning solution's
-#: DeepFakeClassifier (selimsef/dfdc_deepfake_challenge), served from imported weights.
-RGB_ARCHITECTURE = "rgb-efficientnet-fc"
-RGB_ARCHITECTURE_VERSION = 1
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

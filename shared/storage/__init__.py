@@ -22,6 +22,9 @@ from typing import BinaryIO, Protocol
 from shared.config import Settings, get_settings
 from shared.errors import NotFound, StorageUnavailable
 
+#: Bytes per chunk when an object is streamed to a client.
+STREAM_CHUNK = 256 * 1024
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -37,6 +40,7 @@ class ObjectStore(Protocol):
     def get_file(self, key: str, path: Path) -> Path: ...
     def get_bytes(self, key: str) -> bytes: ...
     def read_head(self, key: str, length: int) -> bytes: ...
+    def open_stream(self, key: str, chunk_size: int = ...) -> tuple[ObjectInfo, Iterator[bytes]]: ...
     def stat(self, key: str) -> ObjectInfo: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -107,6 +111,21 @@ class LocalStore:
             raise NotFound(f"object {key} does not exist")
         with open(src, "rb") as fh:
             return fh.read(length)
+
+    def open_stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> tuple[ObjectInfo, Iterator[bytes]]:
+        src = self._path(key)
+        try:
+            fh = open(src, "rb")  # noqa: SIM115  (closed by the generator)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
+            raise NotFound(f"object {key} does not exist") from exc
+        size = os.fstat(fh.fileno()).st_size
+
+        def chunks() -> Iterator[bytes]:
+            with fh:
+                while chunk := fh.read(chunk_size):
+                    yield chunk
+
+        return ObjectInfo(key=key, size=size), chunks()
 
     def stat(self, key: str) -> ObjectInfo:
         src = self._path(key)
@@ -260,6 +279,23 @@ class S3Store:
                 resp.release_conn()
         except Exception as exc:
             raise self._errors(exc, key) from exc
+
+    def open_stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> tuple[ObjectInfo, Iterator[bytes]]:
+        try:
+            resp = self.client.get_object(self.bucket, _safe_key(key))
+        except Exception as exc:
+            raise self._errors(exc, key) from exc
+        length = resp.headers.get("Content-Length")
+        info = ObjectInfo(key=key, size=int(length) if length else -1, content_type=resp.headers.get("Content-Type"))
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from resp.stream(chunk_size)
+            finally:
+                resp.close()
+                resp.release_conn()
+
+        return info, chunks()
 
     def stat(self, key: str) -> ObjectInfo:
         try:
