@@ -228,3 +228,16 @@ def service_settings(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     dispose_engines()
     get_settings.cache_clear()
     _reset_clients()
+
+
+@pytest.fixture(scope="session")
+def auth_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """An API process with API keys required (no workers), on its own bucket: for tenant
+    isolation tests against rows and objects the test writes itself (tests/support/seed.py)."""
+    env = service_env | {"DFS_AUTH_ENABLED": "true", "DFS_S3_BUCKET": "dfs-auth-tests"}
+    s = Stack(env=env, logs=tmp_path_factory.mktemp("auth-api"))
+    try:
+        s.start_api()
+        yield s
+    finally:
+        s.stop_all()

@@ -98,8 +98,13 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
     }
   }
 
+  // the live line stays the same element (re-inserting a live region makes screen readers repeat it)
+  const statusHeading = h("h2", { id: "job-status-heading", class: "visually-hidden" }, "Status");
+  const stepsHolder = h("div");
+  const statusExtra = h("div");
+  statusSection.append(statusHeading, stepsHolder, statusLine, statusExtra);
+
   function renderStatus() {
-    clear(statusSection);
     const { status, progress } = job;
     const total = progress.segments_total;
     const done = progress.segments_done;
@@ -118,14 +123,13 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
     let line;
     if (status === "queued") line = "Waiting for a worker…";
     else if (status === "processing") line = total ? `Analysing: ${done} of ${total} segments done.` : "Analysing: cutting the video into segments…";
-    else if (status === "completed") line = `Finished ${job.completed_at ? `in ${duration((new Date(job.completed_at) - new Date(job.created_at)) / 1000)}` : ""}.`;
+    else if (status === "completed") line = `Finished${job.completed_at ? ` in ${duration((new Date(job.completed_at) - new Date(job.created_at)) / 1000)}` : ""}.`;
     else if (status === "failed") line = "The analysis failed.";
     else line = "This job was cancelled.";
     if (statusLine.textContent !== line) statusLine.textContent = line;
 
     statusSection.dataset.status = status;
-    statusSection.append(
-      h("h2", { id: "job-status-heading", class: "visually-hidden" }, "Status"),
+    clear(stepsHolder).append(
       h(
         "ol",
         { class: "steps" },
@@ -133,18 +137,18 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
           h("li", { class: `step step-${st.state}`, "data-step": st.key, "aria-current": st.state === "current" ? "step" : null }, h("span", { class: "step-dot", "aria-hidden": "true" }), h("span", {}, st.label, st.state === "done" ? h("span", { class: "visually-hidden" }, " (done)") : null)),
         ),
       ),
-      statusLine,
     );
+    clear(statusExtra);
     if (!isTerminal(status)) {
       const bar = h("progress", { id: "segments-progress", "aria-labelledby": "status-line" });
       if (total) {
         bar.max = total;
         bar.value = done;
       }
-      statusSection.append(bar, h("p", { class: "hint" }, "This page updates by itself; you can leave it and come back."));
+      statusExtra.append(bar, h("p", { class: "hint" }, "This page updates by itself; you can leave it and come back."));
     }
     if (status === "failed" && job.error) {
-      statusSection.append(
+      statusExtra.append(
         h("div", { class: "error-box", role: "alert", id: "job-error" }, h("p", {}, h("strong", {}, job.error.title || "Error")), job.error.detail ? h("p", {}, job.error.detail) : null),
       );
     }
