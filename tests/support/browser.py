@@ -134,7 +134,15 @@ class Browser:
                                  f"{self.js('return document.body.innerText')[:2000]}") from None  # fmt: skip
 
     def wait(self, css: str, timeout: float = 10.0) -> WebElement:
-        return self.wait_for(lambda: (self.find_all(css) or [None])[0], timeout, css)  # type: ignore[return-value]
+        """The first element matching `css`, once there is one."""
+
+        def first() -> WebElement | None:
+            found = self.find_all(css)
+            return found[0] if found else None
+
+        element = self.wait_for(first, timeout, css)
+        assert element is not None
+        return element
 
     def text(self, css: str) -> str:
         return str(self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null", css) or "")

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from minio import Minio
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
 
 from tests.support.browser import Browser
 from tests.support.seed import create_tenant_key, seed_completed_job
@@ -58,6 +59,12 @@ def page(browser: Browser) -> Iterator[Browser]:
     errors = [e for e in browser.console_errors() if "favicon" not in e]
     # a 4xx answer the test provoked is logged by Chromium as a failed resource; nothing else may be
     assert all("the server responded with a status of 4" in e for e in errors), errors
+
+
+def number(element: WebElement, attribute: str) -> float:
+    value = element.get_attribute(attribute)
+    assert value is not None, f"no {attribute} on {element.tag_name}"
+    return float(value)
 
 
 def upload_through_the_page(page: Browser, stack: Stack, path: Path) -> None:
@@ -108,22 +115,21 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
     job = api.get(f"/v1/jobs/{job_id}").json()
     result = job["result"]
     assert page.find("#verdict-text").get_attribute("data-verdict") == result["verdict"]
-    gauge = page.find("#verdict-gauge")
-    assert float(gauge.find_element("css selector", ".gauge-fill").get_attribute("data-probability")) == pytest.approx(result["probability"])
-    assert float(gauge.find_element("css selector", ".gauge-threshold").get_attribute("data-threshold")) == result["threshold"]
+    assert number(page.find("#verdict-gauge .gauge-fill"), "data-probability") == pytest.approx(result["probability"])
+    assert number(page.find("#verdict-gauge .gauge-threshold"), "data-threshold") == result["threshold"]
     assert f"{result['probability'] * 100:.1f}%" in page.text("#verdict")
     assert "untrained" in page.text("#model-warning")
 
     # the timeline: one step per segment, at the segment's probability
     steps = page.find_all("#timeline-chart .segment")
-    assert [float(s.get_attribute("data-probability")) for s in steps] == pytest.approx([s["probability"] for s in result["segments"]])
+    assert [number(s, "data-probability") for s in steps] == pytest.approx([s["probability"] for s in result["segments"]])
     page.wait_for(lambda: len(page.find_all("#timeline-chart .face-dot")) == result["faces_scored"], what="face dots")
 
     # face thumbnails and heatmaps, fetched from the artifacts endpoint and decoded by the browser
     page.wait_for(lambda: len(page.find_all("#face-grid img[data-state=loaded]")) >= 2, 20, "face images")
     sizes = page.js("return [...document.querySelectorAll('#face-grid img')].map(i => [i.className, i.naturalWidth])")
     assert {cls for cls, w in sizes if w > 0} == {"face-thumb", "face-heatmap"}
-    shown = [float(li.get_attribute("data-probability")) for li in page.find_all("#face-grid .face-card")]
+    shown = [number(li, "data-probability") for li in page.find_all("#face-grid .face-card")]
     assert shown == sorted(shown, reverse=True), "most suspicious faces first"
 
     facts = page.text("#media-facts")

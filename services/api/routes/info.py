@@ -29,7 +29,7 @@ def served_features(app: FastAPI) -> dict[str, bool]:
     def has(pattern: str, method: str) -> bool:
         rx = re.compile(pattern + "$")
         return any(
-            isinstance(r, APIRoute) and method in r.methods and rx.match(r.path) is not None for r in app.routes
+            isinstance(r, APIRoute) and method in (r.methods or ()) and rx.match(r.path) is not None for r in app.routes
         )
 
     return {"delete_job": has(_JOB, "DELETE"), "deliveries": has(_JOB + "/deliveries", "GET")}
