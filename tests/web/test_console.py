@@ -79,6 +79,16 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
 ) -> None:
     upload_through_the_page(page, stack, face_clip)
     assert page.audit() == []
+    # keyboard: from the navigation, Tab reaches the file picker, and its focus is visible
+    page.js("document.querySelector('[data-nav=jobs]').focus()")
+    page.driver.switch_to.active_element.send_keys(Keys.TAB)
+    assert page.js("return document.activeElement.id") == "file"
+    assert page.js("return getComputedStyle(document.querySelector('label[for=file]')).outlineStyle") == "solid"
+    # the skip link lands in the page, not on another route
+    url = page.driver.current_url
+    page.js("document.querySelector('.skip-link').focus()")
+    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    assert page.js("return document.activeElement.id") == "main" and page.driver.current_url == url
     page.screenshot("upload", docs=True)
     page.js(RECORDER_JS)
     size = face_clip.stat().st_size

@@ -117,6 +117,11 @@ async function start() {
     const next = location.hash.startsWith("#/signin") ? "#/" : location.hash || "#/";
     navigate(`#/signin?next=${encodeURIComponent(next)}`, { replace: true });
   });
+  // "#main" would be taken for a route: move focus instead of changing the address
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    main.focus();
+  });
   signOut.addEventListener("click", () => {
     auth.clear();
     flash("Signed out. The API key was removed from this tab.");
