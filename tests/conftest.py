@@ -231,7 +231,7 @@ def service_settings(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 @pytest.fixture(scope="session")
-def auth_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def keyed_api(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """An API process with API keys required (no workers), on its own bucket: for tenant
     isolation tests against rows and objects the test writes itself (tests/support/seed.py)."""
     env = service_env | {"DFS_AUTH_ENABLED": "true", "DFS_S3_BUCKET": "dfs-auth-tests"}

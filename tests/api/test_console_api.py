@@ -20,8 +20,8 @@ from tests.support.services import REPO_ROOT, Stack
 
 
 @pytest.fixture
-def api(auth_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=auth_stack.api_url, timeout=30) as c:
+def api(keyed_api: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=keyed_api.api_url, timeout=30) as c:
         yield c
 
 

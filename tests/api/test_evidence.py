@@ -18,7 +18,7 @@ from shared.keys import artifact_prefix
 from tests.support.seed import SeededJob, create_tenant_key, seed_completed_job
 from tests.support.services import S3Gateway, Stack, wait_job
 
-BUCKET = "dfs-auth-tests"  # the auth_stack's bucket
+BUCKET = "dfs-auth-tests"  # the keyed_api's bucket
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +37,8 @@ def jobs(pg_database_url: str, s3: Minio) -> dict[str, SeededJob]:
 
 
 @pytest.fixture
-def api(auth_stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=auth_stack.api_url, timeout=30) as c:
+def api(keyed_api: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=keyed_api.api_url, timeout=30) as c:
         yield c
 
 

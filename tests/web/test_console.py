@@ -242,7 +242,7 @@ def test_jobs_list_filters_pages_and_opens_a_job(
     for _ in range(12):
         seed_completed_job(pg_database_url, s3, "dfs-test", "local", segments=1, faces_per_segment=1)
     expected = [j["id"] for j in api.get("/v1/jobs", params={"limit": 100}).json()["items"]]
-    assert len(expected) >= 15
+    assert len(expected) >= 14
 
     page.open(stack.api_url + "/#/jobs?limit=10")
     page.wait("#jobs-table")
@@ -268,11 +268,11 @@ def test_jobs_list_filters_pages_and_opens_a_job(
     page.wait("#verdict-text")
 
 
-def test_sign_in_with_an_api_key(page: Browser, auth_stack: Stack, pg_database_url: str, s3: Minio) -> None:
+def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_url: str, s3: Minio) -> None:
     token = create_tenant_key(pg_database_url, "newsroom-web")
     job = seed_completed_job(pg_database_url, s3, "dfs-auth-tests", "newsroom-web")
 
-    page.open(auth_stack.api_url + f"/#/jobs/{job.id}")
+    page.open(keyed_api.api_url + f"/#/jobs/{job.id}")
     page.wait("#api-key")
     assert "#/signin" in page.driver.current_url
     page.find("#api-key").send_keys("dfs_not-a-real-key")
