@@ -95,6 +95,15 @@ def test_faces_of_another_tenants_job_are_404_and_a_key_is_required(api, keys, j
     assert api.get("/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/faces", headers=bearer(keys["newsroom-a"])).status_code == 404
 
 
+def test_faces_of_a_job_whose_media_was_deleted_link_to_no_image(api, keys, pg_database_url: str, s3: Minio) -> None:
+    job = seed_completed_job(pg_database_url, s3, BUCKET, "newsroom-a", media_deleted=True)
+    headers = bearer(keys["newsroom-a"])
+    faces = api.get(f"/v1/jobs/{job.id}/faces", headers=headers).json()["items"]
+    assert len(faces) == len(job.faces)
+    assert all(f["thumbnail_url"] is None and f["heatmap_url"] is None for f in faces)
+    assert api.get(f"/v1/jobs/{job.id}/faces", params={"evidence": "true"}, headers=headers).json()["items"] == []
+
+
 def test_artifact_streams_the_stored_bytes_to_the_owner(api, keys, jobs) -> None:
     job = jobs["newsroom-a"]
     face = api.get(f"/v1/jobs/{job.id}/faces?evidence=true", headers=bearer(keys["newsroom-a"])).json()["items"][0]

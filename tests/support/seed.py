@@ -10,6 +10,7 @@ from minio import Minio
 
 from shared.auth import generate_key
 from shared.db import ApiKey, Face, Job, JobStatus, Tenant, session_scope
+from shared.db.models import utcnow
 from shared.ids import new_ulid
 from shared.keys import face_artifact_keys, source_key
 
@@ -44,7 +45,14 @@ class SeededJob:
 
 
 def seed_completed_job(
-    database_url: str, s3: Minio, bucket: str, tenant_id: str, *, segments: int = 2, faces_per_segment: int = 3
+    database_url: str,
+    s3: Minio,
+    bucket: str,
+    tenant_id: str,
+    *,
+    segments: int = 2,
+    faces_per_segment: int = 3,
+    media_deleted: bool = False,
 ) -> SeededJob:
     """A completed video job with faces; the two most suspicious faces of each segment have a
     thumbnail and a heatmap stored under artifacts/{job}/, as the detector stores them."""
@@ -71,7 +79,7 @@ def seed_completed_job(
                 id=job_id, tenant_id=tenant_id, status=JobStatus.completed.value, media_kind="video",
                 filename="seeded.mp4", content_type="video/mp4", size_bytes=18, source_key=source,
                 duration_s=2.0 * segments, width=640, height=360, fps=25.0, segments_total=segments,
-                segments_done=segments,
+                segments_done=segments, media_deleted_at=utcnow() if media_deleted else None,
                 result={"verdict": "real", "probability": 0.3, "threshold": 0.5,
                         "model": {"name": "seeded", "version": "0", "sha256": "0" * 64},
                         "segments": seg_rows, "faces_scored": len(faces)},

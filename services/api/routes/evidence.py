@@ -41,7 +41,8 @@ def artifact_url(job_id: str, key: str | None) -> str | None:
     return f"/v1/jobs/{job_id}/artifacts/{key[len(prefix):]}"
 
 
-def face_public(face: Face) -> dict[str, Any]:
+def face_public(face: Face, *, media_deleted: bool = False) -> dict[str, Any]:
+    """A face; its image URLs only while the job's media (artifacts included) still exist."""
     return {
         "segment_index": face.segment_index,
         "frame_index": face.frame_index,
@@ -50,8 +51,8 @@ def face_public(face: Face) -> dict[str, Any]:
         "box": [round(float(v), 1) for v in face.box],
         "detection_confidence": round(face.detection_confidence, 4),
         "probability": round(face.probability, 6),
-        "thumbnail_url": artifact_url(face.job_id, face.thumbnail_key),
-        "heatmap_url": artifact_url(face.job_id, face.heatmap_key),
+        "thumbnail_url": None if media_deleted else artifact_url(face.job_id, face.thumbnail_key),
+        "heatmap_url": None if media_deleted else artifact_url(face.job_id, face.heatmap_key),
     }
 
 
@@ -82,12 +83,15 @@ def list_faces(
     ] = None,
 ) -> dict[str, Any]:
     with session_scope(settings.resolved_database_url) as s:
-        repo.get_job(s, job_id, principal.tenant_id)
+        job = repo.get_job(s, job_id, principal.tenant_id)
+        deleted = job.media_deleted_at is not None
+        if deleted and evidence:
+            return {"items": [], "next_cursor": None}
         faces, after = repo.list_faces(
             s, job_id, evidence_only=evidence, limit=limit, after=parse_face_cursor(cursor)
         )
         return {
-            "items": [face_public(f) for f in faces],
+            "items": [face_public(f, media_deleted=deleted) for f in faces],
             "next_cursor": ".".join(str(v) for v in after) if after else None,
         }
 

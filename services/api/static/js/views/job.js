@@ -312,7 +312,11 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
       note.textContent = `The faces could not be loaded: ${err.message}`;
       return;
     }
-    if (drawTimeline && faces.length) drawTimeline(faces);
+    if (drawTimeline && faces.length) {
+      // thousands of dots only blur the chart (and slow a phone): keep an even sample
+      const every = Math.ceil(faces.length / 3000);
+      drawTimeline(every > 1 ? faces.filter((_, i) => i % every === 0) : faces);
+    }
     const evidence = faces.filter((f) => f.thumbnail_url).sort((a, b) => b.probability - a.probability);
     if (!evidence.length) {
       note.textContent = `${faces.length} faces were scored; no face images are stored for this job (they may have been deleted).`;
