@@ -279,6 +279,8 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     page.find("form button[type=submit]").click()
     page.wait_for(lambda: "not accepted" in page.text("#signin-error"), what="the refusal")
     assert page.js("return sessionStorage.getItem('dfs.apiKey')") is None
+    assert page.audit() == []
+    page.screenshot("signin", docs=True)
 
     field = page.find("#api-key")
     field.clear()
