@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
+from shared.types import ModelIdentity
 from shared.model.network import (
     ARCHITECTURE,
     ARCHITECTURE_VERSION,
@@ -38,7 +39,6 @@ ARCHITECTURES: dict[str, tuple[int, Any, Any]] = {
     ARCHITECTURE: (ARCHITECTURE_VERSION, NetworkConfig, SRMEfficientNet),
     RGB_ARCHITECTURE: (RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, RGBEfficientNet),
 }
-from shared.types import ModelIdentity
 
 FORMAT = "deepfakestream.checkpoint"
 FORMAT_VERSION = 1
@@ -61,6 +61,8 @@ class CheckpointMeta(BaseModel):
     network: dict[str, Any]
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     description: str = ""
+    #: shown with every result this checkpoint produces (e.g. "demonstration model")
+    warning: str | None = None
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     code_version: str = CODE_VERSION
@@ -147,7 +149,7 @@ def save_checkpoint(
         k: (v.detach().to("cpu").contiguous().to(dtype) if v.is_floating_point() else v.detach().to("cpu").contiguous())
         for k, v in model.state_dict().items()
     }
-    meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator]
+    meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator,union-attr]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(state, str(tmp), metadata={"dfs": meta.model_dump_json()})
