@@ -21,7 +21,6 @@ from pydantic import BaseModel, Field
 
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
-from shared.types import ModelIdentity
 from shared.model.network import (
     ARCHITECTURE,
     ARCHITECTURE_VERSION,
@@ -33,6 +32,7 @@ from shared.model.network import (
     RGBNetworkConfig,
     SRMEfficientNet,
 )
+from shared.types import ModelIdentity
 
 #: architecture name → (code version, config class, network class)
 ARCHITECTURES: dict[str, tuple[int, Any, Any]] = {
