@@ -151,9 +151,8 @@ def test_two_detector_workers_share_the_queue_and_finish_a_job_together(
 
     # each worker's /metrics counts exactly the detect tasks it ran, over every job so far
     with engine.connect() as conn:
-        by_worker = dict(
-            conn.execute(sa.text("SELECT split_part(worker, '@', 1), count(*) FROM segments GROUP BY 1")).all()
-        )
+        rows = conn.execute(sa.text("SELECT split_part(worker, '@', 1), count(*) FROM segments GROUP BY 1")).all()
+    by_worker: dict[str, int] = {str(r[0]): int(r[1]) for r in rows}
     for name, w in detectors.items():
         text = httpx.get(f"http://127.0.0.1:{w['metrics_port']}/metrics", timeout=5).text
         ran = metric(text, "dfs_worker_tasks_total", task="dfs.detect", state="success")
