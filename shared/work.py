@@ -29,6 +29,8 @@ from shared.types import SegmentResult, SegmentSpec
 
 log = logging.getLogger(__name__)
 
+# Written into segments.worker. Celery worker processes replace it with "node name:pid"
+# (services/worker/app.py), so that several workers on one host are told apart.
 WORKER_NAME = f"{socket.gethostname()}"
 
 
