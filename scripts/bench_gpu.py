@@ -45,7 +45,7 @@ def bench_scoring(device: str, backbone: str, size: int, batches: list[int], sec
         if cuda:
             x = x.contiguous(memory_format=torch.channels_last)
 
-        def step() -> None:
+        def step(x: torch.Tensor = x) -> None:
             with torch.inference_mode():
                 if cuda:
                     with torch.autocast("cuda", dtype=torch.bfloat16):

@@ -105,6 +105,10 @@ class Settings(BaseSettings):
     worker_ready_file: Path | None = Field(None, description="Written once a worker process has loaded its models.")
     worker_preload_models: bool = Field(False, description="Load the models at worker start (detect workers).")
     reconcile_interval_s: float = Field(60.0, gt=0, description="How often the reconciler looks for stuck jobs.")
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535,
+        description="Serve a worker's Prometheus metrics (/metrics, all its pool processes summed) on this port; unset = off.",
+    )  # fmt: skip
 
     log_format: Literal["text", "json"] = Field("text", description="json in production.")
     log_level: str = Field("INFO", description="Python log level.")

@@ -112,6 +112,7 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
         [r.to_public() for r in results],
         classifier.identity.to_public(),
         model_trained=classifier.meta.trained,
+        model_warning=classifier.meta.warning,
     )
     timings["total_s"] = round(time.perf_counter() - t_all, 3)
     return Analysis(media=info, filename=path.name, segments=results, result=result, timings=timings)

@@ -29,6 +29,8 @@ from shared.types import SegmentResult, SegmentSpec
 
 log = logging.getLogger(__name__)
 
+# Written into segments.worker. Celery worker processes replace it with "node name:pid"
+# (services/worker/app.py), so that several workers on one host are told apart.
 WORKER_NAME = f"{socket.gethostname()}"
 
 
@@ -114,7 +116,11 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
 
 
 def model_record(classifier: Classifier) -> dict[str, Any]:
-    return classifier.identity.to_public() | {"threshold": classifier.threshold, "trained": classifier.meta.trained}
+    return classifier.identity.to_public() | {
+        "threshold": classifier.threshold,
+        "trained": classifier.meta.trained,
+        "warning": classifier.meta.warning,
+    }
 
 
 def detect_segment(job_id: str, index: int, settings: Settings | None = None) -> Next:
@@ -222,6 +228,7 @@ def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
         model = dict(segs[0].model or {})
         threshold = float(model.pop("threshold", 0.5))
         trained = model.pop("trained", None)
+        model_warning = model.pop("warning", None)
         results = [
             SegmentResult(
                 index=seg.index,
@@ -239,7 +246,7 @@ def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
             doc = r.to_public()
             doc["faces"] = seg.faces or 0
             public_segments.append(doc)
-        doc = result_document(verdict, public_segments, model, model_trained=trained)
+        doc = result_document(verdict, public_segments, model, model_trained=trained, model_warning=model_warning)
         if len(models) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
         return repo.complete_job(s, job_id, doc, segments_done=len(segs))

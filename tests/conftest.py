@@ -233,8 +233,10 @@ def service_settings(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 @pytest.fixture(scope="session")
 def keyed_api(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """An API process with API keys required (no workers), on its own bucket: for tenant
-    isolation tests against rows and objects the test writes itself (tests/support/seed.py)."""
-    env = service_env | {"DFS_AUTH_ENABLED": "true", "DFS_S3_BUCKET": "dfs-auth-tests"}
+    isolation tests against rows and objects the test writes itself (tests/support/seed.py).
+    It serves the bundled demo checkpoint's model card (DFS_CHECKPOINT unset)."""
+    env = {k: v for k, v in service_env.items() if k != "DFS_CHECKPOINT"}
+    env |= {"DFS_AUTH_ENABLED": "true", "DFS_S3_BUCKET": "dfs-auth-tests"}
     s = Stack(env=env, logs=tmp_path_factory.mktemp("auth-api"))
     try:
         s.start_api()

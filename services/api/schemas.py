@@ -107,6 +107,7 @@ class ModelCardPublic(BaseModel):
     backbone: str | None = None
     input_size: int | None = None
     description: str = ""
+    warning: str | None = Field(None, description="Shown with every result of this checkpoint, if set.")
     training: dict[str, Any] = Field(default_factory=dict, description="Training data and settings.")
     metrics: dict[str, Any] = Field(
         default_factory=dict, description="Measured metrics (F1, ROC-AUC, log loss, ...) per evaluation data set."

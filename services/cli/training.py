@@ -104,15 +104,22 @@ def evaluate_cmd(checkpoint: str, data: Path, selfblend: bool, calibrate: bool, 
 @click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Working folder (faces, runs, reports); default a temporary one.")  # fmt: skip
 @click.option("--views", type=int, default=60, show_default=True, help="Random views per identity.")
-@click.option("--epochs", type=int, default=6, show_default=True)
-@click.option("--steps", type=int, default=50, show_default=True, help="Steps per epoch.")
+@click.option("--epochs", type=int, default=8, show_default=True)
+@click.option("--steps", type=int, default=30, show_default=True, help="Steps per epoch.")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--workers", type=int, default=0, show_default=True, help="Data-loading processes.")
+@click.option("--lr", type=float, default=5e-4, show_default=True)
+@click.option("--max-train-seconds", type=float, default=None, help="Stop after the epoch that crosses this.")
 @friendly_errors
 def train_demo_cmd(out: Path, work: Path | None, views: int, epochs: int, steps: int, batch_size: int,
-                   device: str) -> None:  # fmt: skip
+                   device: str, workers: int, lr: float, max_train_seconds: float | None) -> None:  # fmt: skip
     """Build the demo checkpoint from the real face photos that ship in installed packages."""
     from shared.training.demo import (
+        DEMO_WARNING,
+        LFW_TEST,
+        LFW_TRAIN,
+        LFW_VAL,
         TRAIN_IDENTITIES,
         VAL_IDENTITIES,
         build_lfw_faces,
@@ -133,31 +140,34 @@ def train_demo_cmd(out: Path, work: Path | None, views: int, epochs: int, steps:
     log = lambda m: click.echo(m, err=True)  # noqa: E731
     if not (work / "train-faces" / "index.jsonl").is_file():
         n = build_photo_faces(work / "train-faces", TRAIN_IDENTITIES, views, 0, cfg_x, _bar("train faces"))
-        log(f"train faces: {n} from {len(TRAIN_IDENTITIES) * views} views")
+        n += build_lfw_faces(work / "train-faces", cfg_x, LFW_TRAIN)
+        log(f"train faces: {n} ({len(TRAIN_IDENTITIES) * views} photo views, {len(LFW_TRAIN)} LFW faces)")
     if not (work / "val-faces" / "index.jsonl").is_file():
         n = build_photo_faces(work / "val-faces", VAL_IDENTITIES, max(20, views // 2), 1, cfg_x, _bar("val faces"))
+        n += build_lfw_faces(work / "val-faces", cfg_x, LFW_VAL)
         log(f"validation faces: {n}")
     if not (work / "test-lfw" / "index.jsonl").is_file():
-        build_lfw_faces(work / "test-lfw", cfg_x)
+        build_lfw_faces(work / "test-lfw", cfg_x, LFW_TEST)
     cfg = TrainConfig.model_validate(demo_config(work, views=views, epochs=epochs, steps_per_epoch=steps,
-                                                 batch_size=batch_size, device=device))  # fmt: skip
+                                                 batch_size=batch_size, device=device, workers=workers,
+                                                 max_train_seconds=max_train_seconds, lr=lr))  # fmt: skip
     summary = train(cfg, show_progress=sys.stderr.isatty(), log=log)
     best = Path(summary["best"])
     dev = summary["device"]
     # threshold: F1-optimal on the validation identity; then the untouched LFW test set
     evaluate(str(best), work / "val-faces", selfblend=True, calibrate=True, threshold_level="face",
-             dataset_name="validation: grace_hopper views + self-blends", device=dev,
+             dataset_name="validation: grace_hopper views + LFW 70-84, with self-blends", device=dev,
              report_dir=work / "report-validation")  # fmt: skip
     test = evaluate(str(best), work / "test-lfw", selfblend=True, calibrate=False, device=dev,
-                    dataset_name="test: skimage lfw_subset faces + self-blends", report_dir=work / "report-test",
+                    dataset_name="test: LFW 85-99 with self-blends", report_dir=work / "report-test",
                     seed=777)  # fmt: skip
     from shared.model.checkpoint import read_meta, update_meta
 
     meta = read_meta(best)
     metrics = dict(meta.metrics)
-    metrics["test: skimage lfw_subset faces + self-blends (held out)"] = {"data": test["data"], **test["levels"]}
+    metrics["test: LFW 85-99 with self-blends (held-out identities)"] = {"data": test["data"], **test["levels"]}
     training = dict(meta.training) | {"wall_time_s": round(time.perf_counter() - t0, 1), "device": dev}
-    update_meta(best, metrics=metrics, training=training)
+    update_meta(best, metrics=metrics, training=training, warning=DEMO_WARNING)
     out.parent.mkdir(parents=True, exist_ok=True)
     export_fp16(best, out)
     face = test["levels"]["face"]

@@ -53,6 +53,8 @@ class CheckpointMeta(BaseModel):
     network: dict[str, Any]
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     description: str = ""
+    #: shown with every result this checkpoint produces (e.g. "demonstration model")
+    warning: str | None = None
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     code_version: str = CODE_VERSION

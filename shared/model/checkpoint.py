@@ -105,7 +105,7 @@ def save_checkpoint(
         k: (v.detach().to("cpu").contiguous().to(dtype) if v.is_floating_point() else v.detach().to("cpu").contiguous())
         for k, v in model.state_dict().items()
     }
-    meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator]
+    meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator,union-attr]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(state, str(tmp), metadata={"dfs": meta.model_dump_json()})

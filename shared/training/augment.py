@@ -27,6 +27,12 @@ class AugmentConfig:
     p_downscale: float = 0.2
 
     @classmethod
+    def light(cls) -> AugmentConfig:
+        """Flips, colour and mild JPEG only: for data too small to learn through heavy corruption."""
+        return cls(p_jpeg=0.5, jpeg_quality=(70, 96), p_video=0.0, p_blur=0.0, p_noise=0.0, p_color=0.5,
+                   p_flip=0.5, p_cutout=0.0, p_downscale=0.0)  # fmt: skip
+
+    @classmethod
     def none(cls) -> AugmentConfig:
         return cls(0, (95, 95), 0, 0, 0, 0, 0, 0, 0)
 

@@ -12,7 +12,7 @@ from torch.utils.data import Dataset
 
 from shared.training.augment import AugmentConfig, augment
 from shared.training.datasets import FAKE, REAL
-from shared.training.datasets.selfblend import self_blend
+from shared.training.datasets.selfblend import BlendConfig, self_blend
 from shared.training.extract import FaceRecord
 
 
@@ -35,6 +35,7 @@ class FaceCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         train: bool = True,
         margin: float = 0.3,
         seed: int = 0,
+        blend_cfg: BlendConfig | None = None,
     ) -> None:
         self.root = root
         self.input_size = input_size
@@ -42,6 +43,7 @@ class FaceCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         self.train = train
         self.margin = margin
         self.seed = seed
+        self.blend_cfg = blend_cfg or BlendConfig()
         self.items: list[tuple[FaceRecord, bool, int]] = [(r, False, r.label) for r in records]
         if selfblend:
             self.items += [(r, True, FAKE) for r in records if r.label == REAL]
@@ -75,7 +77,7 @@ class FaceCrops(Dataset[tuple[torch.Tensor, torch.Tensor]]):
         rng = self._rng(index)
         crop = self._load(record.path)
         if blended:
-            crop, _ = self_blend(crop, rng, margin=self.margin)
+            crop, _ = self_blend(crop, rng, margin=self.margin, cfg=self.blend_cfg)
         if self.train:
             crop = augment(crop, rng, self.augment_cfg)
         if crop.shape[0] != self.input_size:

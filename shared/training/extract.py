@@ -149,7 +149,7 @@ def _limit_threads() -> None:
 
 
 def write_index(out: Path) -> int:
-    lines = []
+    lines: list[str] = []
     for index in sorted((out / "faces").glob("*/index.json")):
         lines.extend(json.dumps(r) for r in json.loads(index.read_text()))
     (out / "index.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""))

@@ -40,6 +40,8 @@ class DataConfig(BaseModel):
     val_path: Path | None = Field(None, description="Separate validation faces; else a group split of `path`.")
     val_fraction: float = Field(0.2, gt=0, lt=1)
     selfblend: bool = Field(False, description="Add a self-blended pseudo-fake of every real face.")
+    blend_color_jitter: float = Field(0.15, ge=0, le=1, description="Self-blend: colour jitter of the donor face.")
+    blend_ratios: tuple[float, ...] = Field((0.25, 0.5, 0.75, 1.0, 1.0, 1.0), description="Self-blend mask strengths.")
     description: str = Field("", description="What the data is, for the model card.")
 
 
@@ -68,7 +70,10 @@ class OptimConfig(BaseModel):
     num_workers: int = Field(0, ge=0)
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    augment: bool = True
+    augment: bool | Literal["full", "light"] = Field(
+        True, description="true/full: the seed's whole augmentation set; light: flips, colour, mild JPEG; false: none."
+    )
+    max_train_seconds: float | None = Field(None, gt=0, description="Stop after the epoch that crosses this.")
 
 
 class TrainConfig(BaseModel):
@@ -155,12 +160,18 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     device = _device(cfg.optim.device)
     net_cfg = cfg.model.network()
     train_recs, val_recs, train_root, val_root = _split(cfg)
-    augment_cfg = AugmentConfig() if cfg.optim.augment else AugmentConfig.none()
+    augment_cfg = {True: AugmentConfig(), "full": AugmentConfig(), "light": AugmentConfig.light()}.get(
+        cfg.optim.augment, AugmentConfig.none()
+    )
     margin = _margin(cfg.data.path)
+    from shared.training.datasets.selfblend import BlendConfig
+
+    blend = BlendConfig(color_jitter=cfg.data.blend_color_jitter, blend_ratios=cfg.data.blend_ratios)
     train_ds = FaceCrops(train_recs, train_root, input_size=net_cfg.input_size, selfblend=cfg.data.selfblend,
-                         augment_cfg=augment_cfg, train=True, margin=margin, seed=cfg.optim.seed)  # fmt: skip
+                         augment_cfg=augment_cfg, train=True, margin=margin, seed=cfg.optim.seed,
+                         blend_cfg=blend)  # fmt: skip
     val_ds = FaceCrops(val_recs, val_root, input_size=net_cfg.input_size, selfblend=cfg.data.selfblend,
-                       train=False, margin=margin, seed=cfg.optim.seed + 1)  # fmt: skip
+                       train=False, margin=margin, seed=cfg.optim.seed + 1, blend_cfg=blend)  # fmt: skip
     labels = np.array(train_ds.labels)
     if len(set(labels.tolist())) < 2:
         raise InvalidRequest("the training data has a single class: add fakes or enable data.selfblend")
@@ -170,7 +181,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     if cfg.optim.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.optim.max_steps_per_epoch)
     sampler = WeightedRandomSampler(
-        torch.as_tensor(weights, dtype=torch.double), num_samples=steps_per_epoch * cfg.optim.batch_size,
+        weights.tolist(), num_samples=steps_per_epoch * cfg.optim.batch_size,
         replacement=True, generator=torch.Generator().manual_seed(cfg.optim.seed),
     )  # fmt: skip
     train_loader = DataLoader(train_ds, batch_size=cfg.optim.batch_size, sampler=sampler,
@@ -182,7 +193,8 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     model = SRMEfficientNet(net_cfg).to(device)
     if device == "cuda":
         model = model.to(memory_format=torch.channels_last)
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
     opt = torch.optim.AdamW(
@@ -215,6 +227,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
         "selfblend": cfg.data.selfblend,
     }
     stopped_early = False
+    t_start = time.perf_counter()
     for epoch in range(start_epoch, cfg.optim.epochs):
         model.train()
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
@@ -284,6 +297,10 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
             prev.unlink(missing_ok=True)  # keep the latest epoch and the best one
         if patience >= cfg.optim.early_stopping_patience:
             log(f"early stopping: validation F1 has not improved for {patience} epochs")
+            stopped_early = True
+            break
+        if cfg.optim.max_train_seconds and time.perf_counter() - t_start > cfg.optim.max_train_seconds:
+            log(f"time budget of {cfg.optim.max_train_seconds:.0f} s reached after epoch {epoch + 1}")
             stopped_early = True
             break
     summary = {"best_val_f1": best_f1, "epochs": len(history), "history": history, "stopped_early": stopped_early,

@@ -52,17 +52,29 @@ def test_config_says_when_auth_is_off(client: httpx.Client) -> None:
     assert client.get("/v1/config").json()["auth_required"] is False
 
 
-def test_model_card_of_the_served_checkpoint(api: httpx.Client, key: str, untrained_checkpoint: Path) -> None:
+def test_model_card_of_the_served_checkpoint(api: httpx.Client, key: str) -> None:
+    """With no DFS_CHECKPOINT the bundled demo checkpoint is served: its card says what it is."""
+    from shared.model.card import DEMO_CHECKPOINT, read_meta
+
+    meta = read_meta(DEMO_CHECKPOINT)
     assert api.get("/v1/model").status_code == 401
     r = api.get("/v1/model", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200, r.text
     card = r.json()
-    assert card["name"] == "srm-efficientnet-b0" and card["version"] == "untrained"
-    assert card["trained"] is False and card["threshold"] == 0.5
-    assert card["sha256"] == hashlib.sha256(untrained_checkpoint.read_bytes()).hexdigest()
+    assert (card["name"], card["version"], card["trained"]) == (meta.name, meta.version, True)
+    assert card["threshold"] == meta.threshold and card["warning"] == meta.warning
+    assert card["sha256"] == hashlib.sha256(DEMO_CHECKPOINT.read_bytes()).hexdigest()
     assert card["architecture"] == "srm-efficientnet-gwap"
     assert (card["backbone"], card["input_size"]) == ("efficientnet_b0", 224)
-    assert "carry no information" in card["description"]
+    assert card["training"] == meta.training and card["metrics"] == meta.metrics
+    assert card["metrics"], "the demo card records what it measured"
+
+
+def test_model_card_of_a_configured_checkpoint(client: httpx.Client, untrained_checkpoint: Path) -> None:
+    card = client.get("/v1/model").json()
+    assert (card["name"], card["version"], card["trained"]) == ("srm-efficientnet-b0", "untrained", False)
+    assert card["sha256"] == hashlib.sha256(untrained_checkpoint.read_bytes()).hexdigest()
+    assert "carry no information" in card["description"] and card["metrics"] == {}
 
 
 def test_model_card_carries_training_data_and_metrics_without_torch(

@@ -14,7 +14,12 @@ from torch import nn
 from shared.config import Settings
 from shared.errors import ModelError
 from shared.model.checkpoint import init_checkpoint, load_checkpoint, read_meta, update_meta
-from shared.model.classifier import EnsembleClassifier, FaceClassifier, build_classifier, parse_checkpoint_setting
+from shared.model.classifier import (
+    EnsembleClassifier,
+    FaceClassifier,
+    build_classifier,
+    parse_checkpoint_setting,
+)
 from shared.model.dfdc import import_dfdc
 from shared.model.network import NetworkConfig
 

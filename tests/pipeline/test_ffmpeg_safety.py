@@ -27,8 +27,8 @@ def test_a_playlist_disguised_as_mp4_cannot_reach_the_network(tmp_path: Path) ->
     # An HLS playlist pointing at a URL: with the demuxer forced to mov it is just bad data.
     evil = tmp_path / "evil.mp4"
     evil.write_text("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n")
-    from shared.pipeline.probe import probe
     from shared.media.sniff import MP4
+    from shared.pipeline.probe import probe
 
     with pytest.raises(CorruptMedia):
         probe(evil, MP4)

@@ -134,11 +134,12 @@ class Stack:
     api_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
             proc = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", *args],
-                env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                env=self.env | (env or {}), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
             )  # fmt: skip
         self.procs[name] = proc
         return proc
@@ -150,8 +151,13 @@ class Stack:
         wait_http(self.api_url + "/healthz", 60, self.procs["api"])
         return self.api_url
 
-    def start_worker(self, name: str, queues: str, concurrency: int = 1) -> subprocess.Popen[bytes]:
-        return self.start(name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--name", f"{name}@%h")
+    def start_worker(
+        self, name: str, queues: str, concurrency: int = 1, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """A worker process; `env` adds settings of its own (ready file, metrics port, ...)."""
+        return self.start(
+            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--name", f"{name}@%h", env=env
+        )
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)

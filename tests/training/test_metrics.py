@@ -34,9 +34,9 @@ def test_roc_curve_matches_scikit_learn() -> None:
 
 def test_best_threshold_maximises_f1() -> None:
     t, f1 = best_f1_threshold(Y, P)
-    grid = [sk.f1_score(Y, (P >= c).astype(int)) for c in np.unique(P)]
+    grid = [sk.f1_score(Y, (c <= P).astype(int)) for c in np.unique(P)]
     assert f1 == pytest.approx(max(grid))
-    assert sk.f1_score(Y, (P >= t).astype(int)) == pytest.approx(f1)
+    assert sk.f1_score(Y, (t <= P).astype(int)) == pytest.approx(f1)
 
 
 def test_edge_cases() -> None:

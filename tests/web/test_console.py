@@ -291,6 +291,14 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     page.wait_for(lambda: len(page.find_all("#face-grid img[data-state=loaded]")) == len(job.artifacts),
                   what="face images fetched with the key")  # fmt: skip
     assert page.js("return sessionStorage.getItem('dfs.apiKey')") == token
+    # the served (bundled demo) model card: its caution, what it was trained on, what it measured
+    page.wait_for(lambda: page.find_all("#model-metrics table"), what="the metrics table")
+    card = httpx.get(keyed_api.api_url + "/v1/model", headers={"Authorization": f"Bearer {token}"}).json()
+    assert card["warning"] in page.text("#model-card-warning")
+    assert card["training"]["description"] in page.text("#model-training")
+    rows = page.find_all("#model-metrics tbody tr")
+    assert len(rows) == sum(1 for m in card["metrics"].values() for v in m.values() if isinstance(v, dict) and "f1" in v)
+    assert "seeded" in page.text("#model-mismatch"), "the job was scored by another checkpoint than the served one"
     assert page.js("return localStorage.length") == 0, "the key is kept for this tab only"
 
     page.find("#sign-out").click()

@@ -24,10 +24,7 @@ def read_folder(root: Path) -> list[Sample]:
             if not path.is_file() or kind is None:
                 continue
             rel = path.relative_to(base)
-            if len(rel.parts) > 1:
-                group = rel.parts[0]
-            else:
-                group = path.stem.split("__", 1)[0]
+            group = rel.parts[0] if len(rel.parts) > 1 else path.stem.split("__", 1)[0]
             samples.append(Sample(sample_id(root, path), path, label, group, kind))
     if not samples:
         raise InvalidRequest(f"{root} has no media under real/ or fake/")

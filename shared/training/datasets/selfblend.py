@@ -85,16 +85,24 @@ def _convex_hull(pts: np.ndarray) -> list[int]:
     return lower[:-1] + upper[:-1]
 
 
+def is_grayscale(img: np.ndarray, tolerance: int = 4) -> bool:
+    a = img.astype(np.int16)
+    return bool(np.abs(a[..., 0] - a[..., 1]).max() <= tolerance and np.abs(a[..., 1] - a[..., 2]).max() <= tolerance)
+
+
 def jitter_source(face: np.ndarray, rng: np.random.Generator, cfg: BlendConfig) -> np.ndarray:
     """The 'donor' face: the same face, slightly recoloured, resharpened/blurred and moved."""
     img = Image.fromarray(face)
     j = cfg.color_jitter
     img = ImageEnhance.Brightness(img).enhance(1 + rng.uniform(-j, j))
     img = ImageEnhance.Contrast(img).enhance(1 + rng.uniform(-j, j))
-    img = ImageEnhance.Color(img).enhance(1 + rng.uniform(-2 * j, 2 * j))
-    arr = np.asarray(img).astype(np.float32)
-    arr *= rng.uniform(1 - j / 2, 1 + j / 2, size=(1, 1, 3))  # per-channel colour cast
-    img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
+    # a grayscale face (CCTV, old footage) must stay gray: colour would be a give-away
+    # that real swaps of gray footage never show
+    if not is_grayscale(face):
+        img = ImageEnhance.Color(img).enhance(1 + rng.uniform(-2 * j, 2 * j))
+        arr = np.asarray(img).astype(np.float32)
+        arr *= rng.uniform(1 - j / 2, 1 + j / 2, size=(1, 1, 3))  # per-channel colour cast
+        img = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
     if rng.random() < 0.5:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     else:

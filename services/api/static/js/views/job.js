@@ -421,6 +421,7 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
     }
     slot.append(
       h("p", { class: "model-name", id: "model-name" }, h("strong", {}, card.name), ` ${card.version} `, card.trained ? null : h("span", { class: "badge status-failed", id: "model-untrained" }, "untrained weights")),
+      card.warning ? h("p", { class: "notice", id: "model-card-warning" }, h("strong", {}, "Caution: "), card.warning) : null,
       card.description ? h("p", {}, card.description) : null,
       facts([
         ["Threshold", percent(card.threshold, 1)],
