@@ -249,9 +249,9 @@ def auth_env(
         "DFS_WEBHOOK_CONNECT_TIMEOUT_S": "1",
         "DFS_WEBHOOK_READ_TIMEOUT_S": "1.5",
         "DFS_RECONCILE_INTERVAL_S": "2",
-        "DFS_RECONCILE_STALE_AFTER_S": "6",
+        "DFS_RECONCILE_STALE_AFTER_S": "10",
         "DFS_RETENTION_INTERVAL_S": "2",
-        "DFS_MEDIA_RETENTION_DAYS": "0.0002",  # about 17 s
+        "DFS_MEDIA_RETENTION_DAYS": "0.0001",  # about 9 s
     }
 
 

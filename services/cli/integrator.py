@@ -9,6 +9,8 @@ in a form that cannot be shown again.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,21 @@ from services.cli.main import friendly_errors
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 
 
-def _session() -> Any:
-    from shared.db import session_scope
+@contextmanager
+def _session() -> Iterator[Any]:
+    """A database session for admin commands; a missing schema or server is one readable line."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    return session_scope()
+    from shared.db import session_scope
+    from shared.errors import DFSError
+
+    try:
+        with session_scope() as s:
+            yield s
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
+        hint = " (run `deepfakestream db upgrade`)" if "no such table" in reason or "does not exist" in reason else ""
+        raise DFSError(f"database error: {reason}{hint}") from exc
 
 
 def _when(value: Any) -> str:

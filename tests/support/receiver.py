@@ -1,8 +1,8 @@
 """A real HTTP webhook receiver on loopback, scripted per path, recording every request.
 
 Each path (e.g. `/hook/flaky`) answers from its script in order ("500", "200", "hang",
-"410", "503:2" = 503 with Retry-After: 2), then keeps answering the last entry. "hang"
-sleeps past the sender's read timeout before answering.
+"410", "503:2" = 503 with Retry-After: 2, "302" = redirect to /hook/redirect-target), then
+keeps answering the last entry. "hang" sleeps past the sender's read timeout before answering.
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def start_receiver() -> Receiver:
                 self.send_response(int(code))
                 if retry_after:
                     self.send_header("Retry-After", retry_after)
+                if code.startswith("3"):
+                    self.send_header("Location", "/hook/redirect-target")
                 payload = f"answer {code}".encode()
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()

@@ -214,6 +214,13 @@ class Stack:
             stop_process(proc, timeout=60)
 
     def stop_all(self) -> None:
+        """Signal every process first, then wait: they shut down in parallel."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for name in list(self.procs):
             self.stop(name)
 
