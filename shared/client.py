@@ -62,10 +62,10 @@ class APIError(DFSError):
         self.retry_after = retry_after
         slug = str(problem.get("type", "")).rsplit("/", 1)[-1]
         self.slug = slug or "http-error"  # type: ignore[misc]
-        self.exit_code = next((c.exit_code for c in _subclasses(DFSError) if c.slug == slug), 1)  # type: ignore[misc]
+        self.exit_code = next((c.exit_code for c in _subclasses(DFSError) if c.slug == slug), 1)  # type: ignore[misc]  # noqa: E501
 
 
-def _subclasses(cls: type) -> Iterator[type]:
+def _subclasses(cls: type[DFSError]) -> Iterator[type[DFSError]]:
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)

@@ -133,9 +133,11 @@ class Settings(BaseSettings):
     retention_interval_s: float = Field(3600.0, gt=0, description="How often the retention sweep runs.")
 
     # --- webhooks -----------------------------------------------------------------------
-    webhook_max_attempts: int = Field(8, ge=1, le=50, description="Tries per event before it is marked failed.")
+    webhook_max_attempts: int = Field(
+        12, ge=1, le=50, description="Tries per event before it is marked failed (defaults: about 14 h of retrying)."
+    )
     webhook_backoff_base_s: float = Field(
-        10.0, gt=0, description="Delay before the 2nd try; doubles each try (with jitter)."
+        30.0, gt=0, description="Delay before the 2nd try; doubles each try (with ±25 % jitter)."
     )
     webhook_backoff_max_s: float = Field(6 * 3600.0, gt=0, description="Longest delay between tries (also caps Retry-After).")
     webhook_connect_timeout_s: float = Field(5.0, gt=0)

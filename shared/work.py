@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.config import Settings, get_settings
-from shared.db import JobStatus, SegmentStatus, session_scope
-from shared.db import repo
+from shared.db import JobStatus, SegmentStatus, repo, session_scope
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
 from shared.media.sniff import BY_EXT, BY_MIME, MediaType
 from shared.model.classifier import FaceClassifier, get_classifier

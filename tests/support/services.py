@@ -7,6 +7,7 @@ processes started the way an operator would start them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -217,10 +218,8 @@ class Stack:
         """Signal every process first, then wait: they shut down in parallel."""
         for proc in self.procs.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         for name in list(self.procs):
             self.stop(name)
 

@@ -24,10 +24,16 @@ from shared import idempotency
 from shared.auth import Principal
 from shared.broker import enqueue, revoke_job_tasks
 from shared.config import Settings
-from shared.db import Job, JobStatus, Upload, session_scope
-from shared.db import repo
+from shared.db import Job, JobStatus, Upload, repo, session_scope
 from shared.db.models import utcnow
-from shared.errors import BrokerUnavailable, Conflict, InvalidRequest, MediaTooLarge, NotFound, UnsupportedMedia
+from shared.errors import (
+    BrokerUnavailable,
+    Conflict,
+    InvalidRequest,
+    MediaTooLarge,
+    NotFound,
+    UnsupportedMedia,
+)
 from shared.events import job_finished
 from shared.ids import new_ulid
 from shared.lifecycle import UPLOAD_GRACE, delete_media, mark_media_deleted
