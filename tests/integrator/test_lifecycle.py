@@ -96,9 +96,9 @@ def test_deleting_a_finished_job_keeps_its_result(client_a: httpx.Client, auth_s
 
 
 def test_retention_sweep_deletes_old_media_and_keeps_results(
-    client_a: httpx.Client, auth_stack: Stack, face_clip: Path
+    client_a: httpx.Client, auth_stack: Stack, face_image: Path
 ) -> None:
-    job = submit(client_a, face_clip)
+    job = submit(client_a, face_image)
     done = wait_job(client_a, job["id"], stack=auth_stack)
     assert done["status"] == "completed"
     assert objects_of(auth_stack, job["id"])

@@ -196,9 +196,6 @@ async def create_job(request: Request, settings: SettingsDep, principal: Princip
                 "POST /v1/jobs takes multipart/form-data with a `file` part, or application/json with an `upload_id`"
             )
     key = idempotency.validate_key(request.headers.get(idempotency.HEADER))
-    await anyio.to_thread.run_sync(_check_running_jobs, principal, settings)  # fail before reading the body
-
-    claim = None
     if key is not None:
         claim = await anyio.to_thread.run_sync(idempotency.claim_key, principal.tenant_id, key, settings)
         if claim.state == "in_flight":
@@ -206,6 +203,7 @@ async def create_job(request: Request, settings: SettingsDep, principal: Princip
         if claim.state == "done":
             return await _replay(request, settings, principal, store, claim, is_json)
     try:
+        await anyio.to_thread.run_sync(_check_running_jobs, principal, settings)  # fail before reading the body
         if is_json:
             job = await _create_from_upload(request, settings, principal, store, key)
         else:
@@ -441,19 +439,19 @@ def delete_job(
     if cancelled:
         revoke_job_tasks(job_id, segments)
         log.info("job cancelled", extra={"job_id": job_id, "tenant_id": principal.tenant_id})
-    delete_media(store, job_id)
+        if not purge:  # the event goes out even if deleting the media below fails
+            for name, args in job_finished(job_id, settings):
+                try:
+                    enqueue(name, *args)
+                except BrokerUnavailable as exc:  # the delivery row is stored; the sweep queues it
+                    log.warning("job.cancelled webhook not queued: %s", exc, extra={"job_id": job_id})
+    delete_media(store, job_id)  # storage down: 503, and retention deletes it later
     if purge:
         with session_scope(settings.resolved_database_url) as s:
             s.execute(delete(Job).where(Job.id == job_id, Job.tenant_id == principal.tenant_id))
         log.info("job purged", extra={"job_id": job_id, "tenant_id": principal.tenant_id})
         return Response(status_code=204)
     mark_media_deleted(job_id)
-    if cancelled:
-        for name, args in job_finished(job_id, settings):
-            try:
-                enqueue(name, *args)
-            except BrokerUnavailable as exc:  # the delivery row is stored; the sweep queues it
-                log.warning("job.cancelled webhook not queued: %s", exc, extra={"job_id": job_id})
     with session_scope(settings.resolved_database_url) as s:
         return job_response(repo.get_job(s, job_id, principal.tenant_id), settings)
 
