@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-
 from shared.config import get_settings
 from shared.db.engine import get_engine
 from shared.db.models import Base

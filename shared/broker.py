@@ -33,9 +33,11 @@ def broker_options(settings: Settings) -> dict[str, Any]:
     if url.startswith("filesystem://"):
         folder = settings.broker_folder
         (folder / "processed").mkdir(parents=True, exist_ok=True)
+        (folder / "control").mkdir(parents=True, exist_ok=True)
         return {
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
+            "control_folder": str(folder / "control"),
             "processed_folder": str(folder / "processed"),
             "store_processed": False,
         }

@@ -30,7 +30,7 @@ class MTCNNSettings(BaseModel):
         64, ge=12, description="Smallest face searched for, in pixels of the original frame (smaller faces are too"
         " coarse for the classifier anyway; lowering it slows detection)."
     )
-    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7), description="P-, R- and O-net thresholds.")
     factor: float = Field(0.709, gt=0.1, lt=1.0, description="Image pyramid scale step.")
     detect_scale: float = Field(
         0.5, gt=0.05, le=1.0, description="Frames are resized by this factor before detection; boxes are mapped back."
@@ -51,12 +51,15 @@ class Settings(BaseSettings):
 
     # object storage: local folder unless s3_endpoint is set
     s3_endpoint: str | None = Field(None, description="host:port of an S3 API (MinIO); unset = local folder store.")
-    s3_access_key: str | None = None
-    s3_secret_key: str | None = None
-    s3_bucket: str = "deepfakestream"
-    s3_region: str | None = None
-    s3_secure: bool = False
-    s3_part_size: int = Field(16 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
+    s3_access_key: str | None = Field(None, description="S3 access key.")
+    s3_secret_key: str | None = Field(None, description="S3 secret key.")
+    s3_bucket: str = Field("deepfakestream", description="Bucket for uploads, segments and artifacts (created if absent).")
+    s3_region: str | None = Field(None, description="S3 region, if the server needs one.")
+    s3_secure: bool = Field(False, description="Use HTTPS to reach the S3 endpoint.")
+    s3_part_size: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
+    s3_parallel_parts: int = Field(
+        2, ge=1, le=16, description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size)."
+    )
     s3_public_endpoint: str | None = Field(
         None,
         description="host:port clients use to reach S3, when it differs from s3_endpoint (presigned URLs are"
@@ -64,7 +67,7 @@ class Settings(BaseSettings):
     )
 
     # --- compute ------------------------------------------------------------------------
-    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where models run; auto = cuda if available.")
     torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's own).")
     checkpoint: str | None = Field(
         None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
@@ -72,33 +75,35 @@ class Settings(BaseSettings):
     model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
 
     # --- pipeline -----------------------------------------------------------------------
-    segment_seconds: float = Field(2.0, gt=0.1, le=600)
+    segment_seconds: float = Field(2.0, gt=0.1, le=600, description="Target segment length.")
     segment_mode: Literal["auto", "copy", "reencode"] = Field(
-        "auto",
+        "copy",
         description=(
-            "copy: stream-copy at keyframes (no re-encode, segments follow the keyframes); reencode: even segments,"
-            " costs an encode; auto: copy, falling back to reencode when keyframes are too sparse."
+            "copy: stream-copy at keyframes (no re-encode: the compressed pixels the model judges are untouched;"
+            " segments follow the keyframes); reencode: even segments, costs a decode + encode and alters"
+            " compression traces; auto: copy, re-encoding only when keyframes are too sparse. See docs/benchmarks.md."
         ),
     )
-    frames_per_segment: int = Field(8, ge=1, le=256)
-    face_margin: float = Field(0.3, ge=0.0, le=2.0, description="Margin around the face box, fraction of its side.")
+    frames_per_segment: int = Field(8, ge=1, le=256, description="Frames sampled per segment_seconds of video.")
     score_batch_size: int = Field(64, ge=1, description="Face crops per forward pass.")
+    evidence_faces: int = Field(
+        4, ge=0, le=64, description="Per segment, the most suspicious N faces get a thumbnail and heatmap stored."
+    )
     decode_threads: int = Field(0, ge=0, description="Decoder threads (0 = let FFmpeg choose).")
-    ffmpeg_timeout_s: float = Field(300.0, gt=0)
+    ffmpeg_timeout_s: float = Field(300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
 
     # --- API ----------------------------------------------------------------------------
-    max_upload_bytes: int = Field(4 * 1024**3, gt=0)
-    max_metadata_bytes: int = Field(4096, gt=0)
+    max_upload_bytes: int = Field(4 * 1024**3, gt=0, description="Larger uploads are refused (413).")
+    max_metadata_bytes: int = Field(4096, gt=0, description="Largest `metadata` JSON accepted with a job.")
     auth_enabled: bool | None = Field(
         None,
-        description="Require API keys. Unset: on whenever the database is Postgres (a production deployment), off"
-        " on the embedded SQLite default. Only an explicit `false` turns it off on Postgres, and the API then logs"
-        " a warning at start.",
+        description="Require API keys (Authorization: Bearer dfs_...). Unset: on whenever the database is Postgres"
+        " (a production deployment), off on the embedded SQLite default. Only an explicit `false` turns it off on"
+        " Postgres, and the API then logs a warning at start.",
     )
-    public_base_url: str | None = Field(None, description="Absolute base for links in responses (optional).")
     poll_after_s: int = Field(2, ge=1, description="Retry-After suggested while a job is unfinished.")
     idempotency_ttl_s: int = Field(24 * 3600, ge=60, description="How long an Idempotency-Key is remembered.")
     idempotency_lock_s: int = Field(
@@ -115,12 +120,18 @@ class Settings(BaseSettings):
     )
 
     # --- workers ------------------------------------------------------------------------
-    task_max_retries: int = Field(3, ge=0)
-    detect_visibility_timeout_s: int = Field(3600, ge=60)
+    task_max_retries: int = Field(3, ge=0, description="Retries of a task after a transient failure.")
+    detect_visibility_timeout_s: int = Field(
+        3600, ge=60, description="Redis redelivers an unacknowledged task after this long (longer than any task)."
+    )
     worker_heartbeat_file: Path | None = Field(None, description="Touched every few seconds by a live worker.")
     worker_ready_file: Path | None = Field(None, description="Written once a worker process has loaded its models.")
     worker_preload_models: bool = Field(False, description="Load the models at worker start (detect workers).")
     reconcile_interval_s: float = Field(60.0, gt=0, description="How often the reconciler looks for stuck jobs.")
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535,
+        description="Serve a worker's Prometheus metrics (/metrics, all its pool processes summed) on this port; unset = off.",
+    )  # fmt: skip
     reconcile_stale_after_s: float | None = Field(
         None, gt=0, description="A job with no progress (heartbeat) for this long is re-queued (default: max(60,"
         " 30 × poll_after_s))."
@@ -140,7 +151,7 @@ class Settings(BaseSettings):
         30.0, gt=0, description="Delay before the 2nd try; doubles each try (with ±25 % jitter)."
     )
     webhook_backoff_max_s: float = Field(6 * 3600.0, gt=0, description="Longest delay between tries (also caps Retry-After).")
-    webhook_connect_timeout_s: float = Field(5.0, gt=0)
+    webhook_connect_timeout_s: float = Field(5.0, gt=0, description="Connect timeout of one webhook attempt.")
     webhook_read_timeout_s: float = Field(15.0, gt=0, description="Also bounds the whole response read.")
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -151,8 +162,8 @@ class Settings(BaseSettings):
         24 * 3600, ge=0, description="After a secret rotation, the previous secret also signs for this long."
     )
 
-    log_format: Literal["text", "json"] = "text"
-    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field("text", description="json in production.")
+    log_level: str = Field("INFO", description="Python log level.")
 
     @field_validator("webhook_allowed_networks", mode="before")
     @classmethod

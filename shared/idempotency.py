@@ -75,7 +75,7 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
             .values(tenant_id=tenant_id, key=key, **fresh)
             .on_conflict_do_nothing(index_elements=["tenant_id", "key"])
         )
-        if res.rowcount:
+        if res.rowcount:  # type: ignore[attr-defined]
             return Claim("new")
         row = _locked(s, tenant_id, key)
         if row is None:  # deleted between the two statements (expiry sweep): claim again

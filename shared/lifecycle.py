@@ -84,5 +84,5 @@ def expire(settings: Settings | None = None, *, now: datetime | None = None, bat
             s.delete(upload)
             report.uploads += 1
         res = s.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))
-        report.idempotency_keys = int(res.rowcount or 0)
+        report.idempotency_keys = int(res.rowcount or 0)  # type: ignore[attr-defined]
     return report

@@ -17,7 +17,15 @@ from shared.config import Settings, get_settings
 from shared.errors import NotFound
 from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
-from shared.pipeline import aggregate, analyze_image, analyze_segment, detect_type, probe, result_document, split
+from shared.pipeline import (
+    aggregate,
+    analyze_image,
+    analyze_segment,
+    detect_type,
+    probe,
+    result_document,
+    split,
+)
 from shared.types import MediaInfo, SegmentResult
 
 #: progress(stage, done, total)
@@ -104,6 +112,7 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
         [r.to_public() for r in results],
         classifier.identity.to_public(),
         model_trained=classifier.meta.trained,
+        model_warning=classifier.meta.warning,
     )
     timings["total_s"] = round(time.perf_counter() - t_all, 3)
     return Analysis(media=info, filename=path.name, segments=results, result=result, timings=timings)

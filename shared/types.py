@@ -84,6 +84,7 @@ class ScoredFace:
     confidence: float
     probability: float
     heatmap: np.ndarray | None = None  # h×w float32 in [0, 1]
+    crop: np.ndarray | None = None  # the model's input, S×S×3 uint8 (for evidence thumbnails)
 
     def to_public(self) -> dict[str, Any]:
         return {

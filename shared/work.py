@@ -19,8 +19,9 @@ from typing import Any
 from shared.config import Settings, get_settings
 from shared.db import JobStatus, SegmentStatus, repo, session_scope
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
+from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
 from shared.media.sniff import BY_EXT, BY_MIME, MediaType
-from shared.model.classifier import FaceClassifier, get_classifier
+from shared.model.classifier import Classifier, get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import aggregate, analyze_image, analyze_segment, probe, result_document, split
 from shared.queues import TaskName
@@ -29,15 +30,9 @@ from shared.types import SegmentResult, SegmentSpec
 
 log = logging.getLogger(__name__)
 
+# Written into segments.worker. Celery worker processes replace it with "node name:pid"
+# (services/worker/app.py), so that several workers on one host are told apart.
 WORKER_NAME = f"{socket.gethostname()}"
-
-
-def source_key(job_id: str, ext: str) -> str:
-    return f"uploads/{job_id}/source.{ext}"
-
-
-def segment_key(job_id: str, index: int) -> str:
-    return f"segments/{job_id}/{index:05d}.mkv"
 
 
 def media_type_of(content_type: str, source: str) -> MediaType:
@@ -151,8 +146,12 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
 # --- detector -----------------------------------------------------------------------------
 
 
-def model_record(classifier: FaceClassifier) -> dict[str, Any]:
-    return classifier.identity.to_public() | {"threshold": classifier.threshold, "trained": classifier.meta.trained}
+def model_record(classifier: Classifier) -> dict[str, Any]:
+    return classifier.identity.to_public() | {
+        "threshold": classifier.threshold,
+        "trained": classifier.meta.trained,
+        "warning": classifier.meta.warning,
+    }
 
 
 def detect_segment(job_id: str, index: int, settings: Settings | None = None) -> Next:
@@ -190,6 +189,7 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
             check(force=True)
             result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation, check=check)
 
+    artifact_keys = store_evidence(job_id, index, result, settings)
     with session_scope() as s:
         if _cancelled(s, job_id):
             raise Cancelled(f"job {job_id} was cancelled")
@@ -203,9 +203,34 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
             timings=result.timings,
             model=model_record(classifier),
             worker=WORKER_NAME,
+            artifact_keys=artifact_keys,
         )
     with session_scope() as s:
         return _after_segment(s, job_id)
+
+
+def store_evidence(
+    job_id: str, index: int, result: SegmentResult, settings: Settings
+) -> dict[tuple[int, int], tuple[str | None, str | None]]:
+    """Thumbnails and heatmap overlays of the segment's most suspicious faces, in object
+    storage under artifacts/{job}/faces/. Returns their keys by (frame, face)."""
+    from shared.keys import face_artifact_keys
+    from shared.model.explain import heatmap_overlay_jpeg, thumbnail_jpeg
+
+    store = get_store(settings)
+    keys: dict[tuple[int, int], tuple[str | None, str | None]] = {}
+    top = sorted(result.faces, key=lambda f: f.probability, reverse=True)[: settings.evidence_faces]
+    for face in top:
+        if face.crop is None:
+            continue
+        thumb, heat = face_artifact_keys(job_id, index, face.frame_index, face.face_index)
+        store.put_bytes(thumb, thumbnail_jpeg(face.crop), "image/jpeg")
+        heat_key: str | None = None
+        if face.heatmap is not None:
+            store.put_bytes(heat, heatmap_overlay_jpeg(face.crop, face.heatmap), "image/jpeg")
+            heat_key = heat
+        keys[(face.frame_index, face.face_index)] = (thumb, heat_key)
+    return keys
 
 
 def _cancelled(session: Any, job_id: str) -> bool:
@@ -236,6 +261,7 @@ def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
         model = dict(segs[0].model or {})
         threshold = float(model.pop("threshold", 0.5))
         trained = model.pop("trained", None)
+        model_warning = model.pop("warning", None)
         results = [
             SegmentResult(
                 index=seg.index,
@@ -253,7 +279,7 @@ def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
             doc = r.to_public()
             doc["faces"] = seg.faces or 0
             public_segments.append(doc)
-        doc = result_document(verdict, public_segments, model, model_trained=trained)
+        doc = result_document(verdict, public_segments, model, model_trained=trained, model_warning=model_warning)
         if len(models) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
         return repo.complete_job(s, job_id, doc, segments_done=len(segs))

@@ -214,6 +214,27 @@ def embedded_stack(untrained_checkpoint: Path, tmp_path_factory: pytest.TempPath
         s.stop_all()
 
 
+@pytest.fixture
+def service_settings(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """In-process code configured like the services: Postgres, Redis, S3."""
+    from shared.config import get_settings
+    from shared.db import dispose_engines
+
+    for key in list(os.environ):
+        if key.startswith("DFS_"):
+            monkeypatch.delenv(key)
+    for key, value in service_env.items():
+        if key.startswith("DFS_"):
+            monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    dispose_engines()
+    _reset_clients()
+    yield get_settings()
+    dispose_engines()
+    get_settings.cache_clear()
+    _reset_clients()
+
+
 # --- an integrator-facing deployment: auth on, webhooks to loopback, beat -------------------
 
 

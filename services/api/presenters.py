@@ -1,5 +1,5 @@
-"""Database rows → public documents (the Job document lives in shared/ because webhooks send it too)."""
+"""Database rows → public documents (they live in shared/ because webhook payloads carry them too)."""
 
-from shared.presenters import job_public
+from shared.presenters import delivery_public, job_public, rfc3339
 
-__all__ = ["job_public"]
+__all__ = ["delivery_public", "job_public", "rfc3339"]

@@ -9,6 +9,7 @@ client is slowed down, not buffered, when storage is slower than the network.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import queue
 import threading
@@ -53,7 +54,8 @@ class ChunkPipe:
             out = bytes(self._buf)
             self._buf.clear()
         else:
-            out = bytes(self._buf[:size])
+            with memoryview(self._buf) as view:
+                out = bytes(view[:size])
             del self._buf[:size]
         return out
 
@@ -271,10 +273,8 @@ class StreamingUpload:
                     self._pipe._q.put_nowait(_UploadAborted(str(exc)))
                 except queue.Full:
                     while self._writer.is_alive():
-                        try:
+                        with contextlib.suppress(queue.Empty):
                             self._pipe._q.get_nowait()
-                        except queue.Empty:
-                            pass
                         try:
                             self._pipe._q.put_nowait(_UploadAborted(str(exc)))
                             break
@@ -285,10 +285,8 @@ class StreamingUpload:
             await anyio.to_thread.run_sync(stop)
         if self.result.stored_key is not None and self.store is not None:
             key = self.result.stored_key
-            try:
+            with contextlib.suppress(Exception):  # best effort: the error being raised matters more
                 await anyio.to_thread.run_sync(self.store.delete, key)
-            except Exception:
-                pass
 
 
 def _clean_filename(name: str | None) -> str | None:

@@ -319,7 +319,7 @@ def serve(host: str, port: int, detect_workers: int) -> None:
         ("beat", [*me, "beat"]),
     ]  # fmt: skip
     for i in range(detect_workers):
-        specs.append(("worker-detect-%d" % i, [*me, "worker", "--queues", "detect", "--name", f"detect{i}@%h"]))
+        specs.append((f"worker-detect-{i}", [*me, "worker", "--queues", "detect", "--name", f"detect{i}@%h"]))
     for name, argv in specs:
         procs[name] = subprocess.Popen(argv, start_new_session=True)
     where = "embedded defaults" if settings.is_embedded else "configured services"
@@ -341,9 +341,10 @@ def serve(host: str, port: int, detect_workers: int) -> None:
                 stopping, exit_code = True, 1
                 break
         time.sleep(0.5)
+    # SIGTERM to each leader only: Celery then shuts down warm (finishes the running task)
     for p in procs.values():
         if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
+            os.kill(p.pid, signal.SIGTERM)
     deadline = time.time() + 60
     for p in procs.values():
         try:

@@ -20,12 +20,14 @@ ACTIVE = (JobStatus.queued.value, JobStatus.processing.value)
 def _insert(session: Session) -> Any:
     name = session.get_bind().dialect.name
     if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - only the two supported backends
-        raise RuntimeError(f"unsupported database {name}")
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert
+    raise RuntimeError(f"unsupported database {name}")  # only the two supported backends
 
 
 def get_job(session: Session, job_id: str, tenant_id: str | None = None, *, for_update: bool = False) -> Job:
@@ -76,7 +78,7 @@ def mark_processing(session: Session, job_id: str) -> bool:
         .where(Job.id == job_id, Job.status == JobStatus.queued.value)
         .values(status=JobStatus.processing.value, started_at=now, updated_at=now)
     )
-    return bool(res.rowcount)
+    return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 def touch(session: Session, job_id: str) -> None:
@@ -91,7 +93,7 @@ def fail_job(session: Session, job_id: str, problem: dict[str, Any]) -> bool:
         .where(Job.id == job_id, Job.status.in_(ACTIVE))
         .values(status=JobStatus.failed.value, error=problem, completed_at=now, updated_at=now)
     )
-    return bool(res.rowcount)
+    return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 def complete_job(session: Session, job_id: str, result: dict[str, Any], segments_done: int) -> bool:
@@ -108,7 +110,7 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], segments
             segments_done=segments_done,
         )
     )
-    return bool(res.rowcount)
+    return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 def cancel_job(session: Session, job_id: str) -> bool:
@@ -120,7 +122,7 @@ def cancel_job(session: Session, job_id: str) -> bool:
         .where(Job.id == job_id, Job.status.in_(ACTIVE))
         .values(status=JobStatus.cancelled.value, cancel_requested=True, completed_at=now, updated_at=now)
     )
-    return bool(res.rowcount)
+    return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
 def count_active_jobs(session: Session, tenant_id: str) -> int:

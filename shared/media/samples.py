@@ -69,17 +69,19 @@ def make_clip(
     bitrate: str | None = None,
     preset: str = "veryfast",
     grain: int = 0,
+    photo_array: np.ndarray | None = None,
 ) -> Path:
     """An H.264 MP4 of the photo drifting and slowly zooming over a blurred copy of itself.
 
     `keyint` is the keyframe interval in frames (default: 2 s, a typical streaming encoder);
     pass e.g. 250 to get x264's long default GOP. `grain` adds temporal film-grain noise
     (strength 0-100) so that a target `bitrate` is really spent, as in camera footage.
+    `photo_array` replaces the named subject with any RGB image.
     """
     from PIL import Image, ImageFilter
 
     keyint = keyint or 2 * fps
-    photo = Image.fromarray(load_subject(subject))
+    photo = Image.fromarray(photo_array if photo_array is not None else load_subject(subject))
     side = int(height * 0.9) // 2 * 2
     fg = photo.resize((int(photo.width * side / photo.height) // 2 * 2, side), Image.Resampling.LANCZOS)
     bg = photo.resize((width, height), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(12))

@@ -21,8 +21,24 @@ from pydantic import BaseModel, Field
 
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
-from shared.model.network import ARCHITECTURE, ARCHITECTURE_VERSION, BACKBONES, NetworkConfig, SRMEfficientNet
+from shared.model.network import (
+    ARCHITECTURE,
+    ARCHITECTURE_VERSION,
+    BACKBONES,
+    RGB_ARCHITECTURE,
+    RGB_ARCHITECTURE_VERSION,
+    NetworkConfig,
+    RGBEfficientNet,
+    RGBNetworkConfig,
+    SRMEfficientNet,
+)
 from shared.types import ModelIdentity
+
+#: architecture name → (code version, config class, network class)
+ARCHITECTURES: dict[str, tuple[int, Any, Any]] = {
+    ARCHITECTURE: (ARCHITECTURE_VERSION, NetworkConfig, SRMEfficientNet),
+    RGB_ARCHITECTURE: (RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, RGBEfficientNet),
+}
 
 FORMAT = "deepfakestream.checkpoint"
 FORMAT_VERSION = 1
@@ -45,14 +61,21 @@ class CheckpointMeta(BaseModel):
     network: dict[str, Any]
     threshold: float = Field(0.5, ge=0.0, le=1.0)
     description: str = ""
+    #: shown with every result this checkpoint produces (e.g. "demonstration model")
+    warning: str | None = None
     training: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
     code_version: str = CODE_VERSION
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
     @property
-    def network_config(self) -> NetworkConfig:
-        return NetworkConfig.from_dict(self.network)
+    def network_config(self) -> Any:
+        """NetworkConfig or RGBNetworkConfig, by architecture."""
+        return ARCHITECTURES[self.architecture][1].from_dict(self.network)
+
+    def build(self) -> torch.nn.Module:
+        """A network of the architecture this card describes (untrained weights)."""
+        return ARCHITECTURES[self.architecture][2](self.network_config)  # type: ignore[no-any-return]
 
 
 def default_name(backbone: str) -> str:
@@ -67,25 +90,35 @@ def check_compatible(meta: CheckpointMeta) -> None:
         raise ModelError(
             f"checkpoint format version {meta.format_version} is newer than this code supports ({FORMAT_VERSION})"
         )
-    if meta.architecture != ARCHITECTURE:
-        raise ModelError(f"checkpoint architecture {meta.architecture!r} is not {ARCHITECTURE!r}")
-    if meta.architecture_version != ARCHITECTURE_VERSION:
+    if meta.architecture not in ARCHITECTURES:
         raise ModelError(
-            f"checkpoint architecture version {meta.architecture_version} does not match this code's "
-            f"{ARCHITECTURE_VERSION}"
+            f"checkpoint architecture {meta.architecture!r} is unknown to this code ({', '.join(ARCHITECTURES)})"
+        )
+    code_version = ARCHITECTURES[meta.architecture][0]
+    if meta.architecture_version != code_version:
+        raise ModelError(
+            f"checkpoint architecture version {meta.architecture_version} does not match this code's {code_version}"
         )
     net = meta.network
     try:
-        cfg = NetworkConfig.from_dict(net)
+        cfg = meta.network_config
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelError(f"checkpoint network description is incomplete: {exc}") from exc
-    if net.get("in_chans", 6) != 6:
-        raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this code feeds 6 (RGB + SRM)")
-    if cfg.backbone not in BACKBONES:
-        raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not one of {sorted(BACKBONES)}")
-    srm = net.get("srm", {})
-    if srm.get("kernels") != "zhou2018-5x5" or list(srm.get("normalisation", [])) != [4, 12, 2]:
-        raise ModelError("checkpoint SRM filter settings do not match this code's SRM layer")
+    if meta.architecture == ARCHITECTURE:
+        if net.get("in_chans", 6) != 6:
+            raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this code feeds 6 (RGB + SRM)")
+        if cfg.backbone not in BACKBONES:
+            raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not one of {sorted(BACKBONES)}")
+        srm = net.get("srm", {})
+        if srm.get("kernels") != "zhou2018-5x5" or list(srm.get("normalisation", [])) != [4, 12, 2]:
+            raise ModelError("checkpoint SRM filter settings do not match this code's SRM layer")
+    else:
+        import timm
+
+        if net.get("in_chans", 3) != 3:
+            raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this architecture feeds RGB")
+        if not timm.is_model(cfg.backbone):
+            raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not a timm model")
     if not 32 <= cfg.input_size <= 1024:
         raise ModelError(f"checkpoint input size {cfg.input_size} is out of range")
 
@@ -107,7 +140,7 @@ def read_meta(path: Path) -> CheckpointMeta:
 
 
 def save_checkpoint(
-    model: SRMEfficientNet, meta: CheckpointMeta, path: Path, *, dtype: torch.dtype = torch.float32
+    model: torch.nn.Module, meta: CheckpointMeta, path: Path, *, dtype: torch.dtype = torch.float32
 ) -> Path:
     """Write weights and model card atomically. `dtype=torch.float16` halves the file."""
     from safetensors.torch import save_file
@@ -116,7 +149,7 @@ def save_checkpoint(
         k: (v.detach().to("cpu").contiguous().to(dtype) if v.is_floating_point() else v.detach().to("cpu").contiguous())
         for k, v in model.state_dict().items()
     }
-    meta = meta.model_copy(update={"network": model.config.to_dict()})
+    meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator,union-attr]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(state, str(tmp), metadata={"dfs": meta.model_dump_json()})
@@ -146,7 +179,7 @@ def init_checkpoint(path: Path, config: NetworkConfig | None = None, *, seed: in
         version="untrained",
         trained=False,
         network=config.to_dict(),
-        description="Randomly initialised weights (seed %d). Its probabilities carry no information." % seed,
+        description=f"Randomly initialised weights (seed {seed}). Its probabilities carry no information.",
     )
     save_checkpoint(model, meta, path)
     return meta
@@ -157,7 +190,7 @@ class LoadedCheckpoint:
     path: Path
     meta: CheckpointMeta
     identity: ModelIdentity
-    model: SRMEfficientNet
+    model: torch.nn.Module
 
 
 def sha256_of(path: Path) -> str:
@@ -227,13 +260,17 @@ def load_checkpoint(ref: str | None, settings: Settings | None = None, device: s
     path = resolve_checkpoint(ref, settings)
     meta = read_meta(path)
     check_compatible(meta)
-    model = SRMEfficientNet(meta.network_config)
+    model = meta.build()
     try:
         state = load_file(str(path))
     except Exception as exc:
         raise ModelError(f"{path.name}: weights unreadable ({exc}); the file may be corrupt") from exc
     state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shapes differ from what the card describes
+        raise ModelError(f"{path.name}: weights do not match the network described by its metadata: "
+                         f"{str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else exc}") from exc
     if missing or unexpected:
         raise ModelError(
             f"{path.name}: weights do not match the network described by its metadata "

@@ -1,24 +1,59 @@
-"""Face-crop classifier: the served form of a checkpoint."""
+"""Face-crop classifiers: the served form of a checkpoint, or of an ensemble of checkpoints.
+
+`DFS_CHECKPOINT` may name one checkpoint (a path or an s3:// URI), several separated by
+commas (an ensemble whose threshold is the mean of theirs), or an ensemble manifest `.json`:
+{"name": "...", "version": "...", "threshold": 0.5, "members": ["a.safetensors", "s3://b/c"]}.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from shared.config import Settings, get_settings
+from shared.errors import ModelError
 from shared.model.base import InferenceModel, model_cache
 from shared.model.checkpoint import CheckpointMeta, LoadedCheckpoint, load_checkpoint
 from shared.types import ModelIdentity
 
 
+class Classifier(Protocol):
+    """What the pipeline needs from a model."""
+
+    @property
+    def identity(self) -> ModelIdentity: ...
+    @property
+    def meta(self) -> CheckpointMeta: ...
+    @property
+    def input_size(self) -> int: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def face_margin(self) -> float: ...
+    def predict(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def resize_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    if x.shape[-1] == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=x.shape[-1] > size, align_corners=False)
+
+
 class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
     """uint8 crops N×S×S×3 → (probabilities N, heatmaps N×h×w), in batches.
 
-    On CUDA the forward pass runs in bf16 autocast with channels_last memory layout.
+    Crops of another size than the checkpoint's input are resized. On CUDA the forward pass
+    runs in bf16 autocast with channels_last memory layout.
     """
 
     def __init__(self, checkpoint: str | None, device: str = "cpu", batch_size: int = 64,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None) -> None:  # fmt: skip
         super().__init__(device)
         self.checkpoint_ref = checkpoint
         self.batch_size = batch_size
@@ -46,11 +81,15 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
 
     @property
     def input_size(self) -> int:
-        return self.checkpoint.meta.network_config.input_size
+        return int(self.checkpoint.meta.network_config.input_size)
 
     @property
     def threshold(self) -> float:
         return self.checkpoint.meta.threshold
+
+    @property
+    def face_margin(self) -> float:
+        return float(self.checkpoint.meta.network_config.face_margin)
 
     def _predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         model = self.checkpoint.model
@@ -62,6 +101,7 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
         for start in range(0, len(crops), self.batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch_size]))
             x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
+            x = resize_crops(x, self.input_size)
             if cuda:
                 x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cuda", dtype=torch.bfloat16):
@@ -73,9 +113,108 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
         return np.concatenate(probs), np.concatenate(heats)
 
 
-def get_classifier(settings: Settings | None = None) -> FaceClassifier:
-    """The process-wide classifier for the configured checkpoint and device."""
-    settings = settings or get_settings()
+class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
+    """The mean of its members' probabilities, served as one model.
+
+    Crops are cut at the largest member input size and resized for each member; heatmaps are
+    averaged on the first member's grid. The identity's sha256 covers every member's.
+    """
+
+    def __init__(self, members: list[FaceClassifier], *, name: str | None = None, version: str | None = None,
+                 threshold: float | None = None) -> None:  # fmt: skip
+        super().__init__(members[0].device if members else "cpu")
+        if len(members) < 2:
+            raise ModelError("an ensemble needs at least two checkpoints")
+        self.members = members
+        self._name, self._version, self._threshold = name, version, threshold
+        self._meta: CheckpointMeta | None = None
+
+    def _load(self) -> None:
+        for m in self.members:
+            m.load()
+        metas = [m.meta for m in self.members]
+        threshold = self._threshold if self._threshold is not None else float(np.mean([m.threshold for m in metas]))
+        self._meta = CheckpointMeta(
+            name=self._name or "ensemble(" + "+".join(m.name for m in metas) + ")",
+            version=self._version or "+".join(m.version for m in metas),
+            trained=all(m.trained for m in metas),
+            network=metas[0].network,
+            architecture=metas[0].architecture,
+            architecture_version=metas[0].architecture_version,
+            threshold=threshold,
+            description="Mean of the probabilities of: " + "; ".join(
+                f"{m.name} {m.version} (sha256 {c.identity.sha256[:12]})" for m, c in zip(metas, self.members, strict=True)
+            ),
+            metrics={"members": {f"{m.name} {m.version}": m.metrics for m in metas}},
+        )  # fmt: skip
+
+    @property
+    def meta(self) -> CheckpointMeta:
+        self.load()
+        assert self._meta is not None
+        return self._meta
+
+    @property
+    def identity(self) -> ModelIdentity:
+        digest = hashlib.sha256("".join(m.identity.sha256 for m in self.members).encode()).hexdigest()
+        return ModelIdentity(name=self.meta.name, version=self.meta.version, sha256=digest)
+
+    @property
+    def input_size(self) -> int:
+        return max(m.input_size for m in self.members)
+
+    @property
+    def threshold(self) -> float:
+        return self.meta.threshold
+
+    @property
+    def face_margin(self) -> float:
+        return self.members[0].face_margin
+
+    def _predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        outs = [m.predict(crops) for m in self.members]
+        probs = np.mean([p for p, _ in outs], axis=0)
+        target = outs[0][1].shape[1:]
+        heats = []
+        for _, h in outs:
+            t = torch.from_numpy(h)[:, None]
+            if tuple(h.shape[1:]) != tuple(target):
+                t = F.interpolate(t, size=target, mode="bilinear", align_corners=False)
+            heats.append(t[:, 0].numpy())
+        return probs.astype(np.float32), np.mean(heats, axis=0).astype(np.float32)
+
+
+def parse_checkpoint_setting(value: str | None) -> dict[str, Any]:
+    """`DFS_CHECKPOINT` → {"members": [...], "name"?, "version"?, "threshold"?}."""
+    if not value:
+        return {"members": [None]}
+    value = value.strip()
+    if value.endswith(".json") and not value.startswith("s3://"):
+        path = Path(value).expanduser()
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"ensemble manifest {value} is unreadable: {exc}") from exc
+        members = manifest.get("members")
+        if not isinstance(members, list) or not members:
+            raise ModelError(f"ensemble manifest {value} has no `members` list")
+        base = path.resolve().parent
+        resolved = [m if str(m).startswith("s3://") else str((base / m).resolve()) for m in members]
+        return {"members": resolved, **{k: manifest[k] for k in ("name", "version", "threshold") if k in manifest}}
+    return {"members": [m.strip() for m in value.split(",") if m.strip()]}
+
+
+def build_classifier(settings: Settings) -> FaceClassifier | EnsembleClassifier:
+    spec = parse_checkpoint_setting(settings.checkpoint)
     device = settings.torch_device()
-    key = ("classifier", settings.checkpoint, device, settings.score_batch_size)
-    return model_cache.get(key, lambda: FaceClassifier(settings.checkpoint, device, settings.score_batch_size, settings))
+    members = [FaceClassifier(ref, device, settings.score_batch_size, settings) for ref in spec["members"]]
+    if len(members) == 1:
+        return members[0]
+    return EnsembleClassifier(members, name=spec.get("name"), version=spec.get("version"), threshold=spec.get("threshold"))
+
+
+def get_classifier(settings: Settings | None = None) -> FaceClassifier | EnsembleClassifier:
+    """The process-wide classifier for the configured checkpoint(s) and device."""
+    settings = settings or get_settings()
+    key = ("classifier", settings.checkpoint, settings.torch_device(), settings.score_batch_size)
+    return model_cache.get(key, lambda: build_classifier(settings))

@@ -17,6 +17,10 @@ from shared.model.srm import SRMFilter
 
 ARCHITECTURE = "srm-efficientnet-gwap"
 ARCHITECTURE_VERSION = 1
+#: Plain-RGB EfficientNet + average pool + linear layer: the DFDC winning solution's
+#: DeepFakeClassifier (selimsef/dfdc_deepfake_challenge), served from imported weights.
+RGB_ARCHITECTURE = "rgb-efficientnet-fc"
+RGB_ARCHITECTURE_VERSION = 1
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -48,6 +52,8 @@ class NetworkConfig:
     dropout: float = 0.2
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
+    #: margin around the face box the crops were cut with in training (serving uses the same)
+    face_margin: float = 0.3
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +64,7 @@ class NetworkConfig:
             "srm": {"kernels": "zhou2018-5x5", "normalisation": [4, 12, 2], "clip": self.srm_clip, "input_scale": 255},
             "head": {"type": "cnn-gwap", "channels": list(self.head_channels), "dropout": self.dropout},
             "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
+            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
         }
 
     @classmethod
@@ -70,6 +77,7 @@ class NetworkConfig:
             dropout=float(d["head"].get("dropout", 0.0)),
             mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
             std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
+            face_margin=float(d.get("preprocessing", {}).get("face_margin", 0.3)),
         )
 
 
@@ -108,6 +116,9 @@ class GWAPHead(nn.Module):
 class SRMEfficientNet(nn.Module):
     """RGB crops in [0, 1] (B×3×S×S) → (logit B, heatmap B×h×w)."""
 
+    mean: torch.Tensor
+    std: torch.Tensor
+
     def __init__(self, config: NetworkConfig) -> None:
         super().__init__()
         import timm
@@ -117,12 +128,76 @@ class SRMEfficientNet(nn.Module):
         self.backbone = timm.create_model(
             config.backbone, pretrained=False, in_chans=6, num_classes=0, global_pool=""
         )
-        self.head = GWAPHead(self.backbone.num_features, config.head_channels, config.dropout)
+        features: int = self.backbone.num_features  # type: ignore[assignment]
+        self.head = GWAPHead(features, config.head_channels, config.dropout)
         self.register_buffer("mean", torch.tensor(config.mean).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(config.std).view(1, 3, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         rgb = (x - self.mean) / self.std
         noise = self.srm(x)
-        features = self.backbone.forward_features(torch.cat([rgb, noise], dim=1))
+        features = self.backbone.forward_features(torch.cat([rgb, noise], dim=1))  # type: ignore[operator]
         return self.head(features)
+
+
+@dataclass(frozen=True)
+class RGBNetworkConfig:
+    """The DFDC winners' classifier: timm EfficientNet on plain RGB, average pool, dropout, fc."""
+
+    backbone: str = "tf_efficientnet_b7"
+    input_size: int = 380
+    dropout: float = 0.0
+    mean: tuple[float, float, float] = IMAGENET_MEAN
+    std: tuple[float, float, float] = IMAGENET_STD
+    face_margin: float = 2 / 3  # they pad a third of the box on each side
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backbone": self.backbone,
+            "input_size": self.input_size,
+            "in_chans": 3,
+            "head": {"type": "avgpool-dropout-fc", "dropout": self.dropout},
+            "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
+            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RGBNetworkConfig:
+        return cls(
+            backbone=d["backbone"],
+            input_size=int(d["input_size"]),
+            dropout=float(d.get("head", {}).get("dropout", 0.0)),
+            mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
+            std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
+            face_margin=float(d.get("preprocessing", {}).get("face_margin", 2 / 3)),
+        )
+
+
+class RGBEfficientNet(nn.Module):
+    """Same calling convention as SRMEfficientNet: RGB crops in [0, 1] → (logit, heatmap).
+
+    The heatmap is a class activation map: the linear layer applied at every location of the
+    feature map, squashed by a sigmoid. Module names (`encoder`, `fc`) match the published
+    DeepFakeClassifier state dicts key for key.
+    """
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, config: RGBNetworkConfig) -> None:
+        super().__init__()
+        import timm
+
+        self.config = config
+        self.encoder = timm.create_model(config.backbone, pretrained=False, num_classes=0, global_pool="")
+        features: int = self.encoder.num_features  # type: ignore[assignment]
+        self.dropout = nn.Dropout(config.dropout)
+        self.fc = nn.Linear(features, 1)
+        self.register_buffer("mean", torch.tensor(config.mean).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(config.std).view(1, 3, 1, 1), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.encoder.forward_features((x - self.mean) / self.std)  # type: ignore[operator]
+        logit = self.fc(self.dropout(f.mean(dim=(2, 3))))[:, 0]
+        cam = torch.einsum("bchw,c->bhw", f, self.fc.weight[0]) + self.fc.bias[0]
+        return logit, torch.sigmoid(cam)

@@ -59,6 +59,8 @@ class SRMFilter(nn.Module):
     keeps the noise maps in [-1, 1] next to the normalised RGB channels.
     """
 
+    weight: torch.Tensor
+
     def __init__(self, clip: float | None = 3.0, input_scale: float = 255.0) -> None:
         super().__init__()
         self.clip = clip

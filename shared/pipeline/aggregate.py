@@ -30,6 +30,7 @@ def result_document(
     model: dict[str, str],
     *,
     model_trained: bool | None = None,
+    model_warning: str | None = None,
 ) -> dict[str, object]:
     """The public `result` object of a job (see API.md)."""
     doc: dict[str, object] = {
@@ -42,4 +43,6 @@ def result_document(
     }
     if model_trained is False:
         doc["warning"] = "the model checkpoint is untrained: this probability carries no information"
+    elif model_warning:
+        doc["warning"] = model_warning
     return doc

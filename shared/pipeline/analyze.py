@@ -9,7 +9,7 @@ from pathlib import Path
 
 from shared.config import Settings
 from shared.media.sniff import MediaType
-from shared.model.classifier import FaceClassifier
+from shared.model.classifier import Classifier
 from shared.model.face_detector import FaceDetector
 from shared.pipeline.faces import detect_faces
 from shared.pipeline.frames import load_image, sample_frames
@@ -30,13 +30,13 @@ def analyze_frames(
     spec: SegmentSpec,
     settings: Settings,
     detector: FaceDetector,
-    classifier: FaceClassifier,
+    classifier: Classifier,
     timings: dict[str, float],
     check: StopCheck = _no_check,
 ) -> SegmentResult:
     check()
     t = time.perf_counter()
-    crops = detect_faces(frames, detector, margin=settings.face_margin, crop_size=classifier.input_size)
+    crops = detect_faces(frames, detector, margin=classifier.face_margin, crop_size=classifier.input_size)
     timings["detect_s"] = round(time.perf_counter() - t, 4)
     check()
     t = time.perf_counter()
@@ -58,7 +58,7 @@ def analyze_segment(
     spec: SegmentSpec,
     settings: Settings,
     detector: FaceDetector,
-    classifier: FaceClassifier,
+    classifier: Classifier,
     *,
     rotation: int = 0,
     check: StopCheck = _no_check,
@@ -87,7 +87,7 @@ def analyze_image(
     media_type: MediaType,
     settings: Settings,
     detector: FaceDetector,
-    classifier: FaceClassifier,
+    classifier: Classifier,
     *,
     rotation: int = 0,
     check: StopCheck = _no_check,

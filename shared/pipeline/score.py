@@ -6,12 +6,12 @@ from collections.abc import Callable
 
 import numpy as np
 
-from shared.model.classifier import FaceClassifier
+from shared.model.classifier import Classifier
 from shared.types import FaceCrop, ScoredFace
 
 
 def score_faces(
-    crops: list[FaceCrop], classifier: FaceClassifier, check: Callable[[], None] | None = None
+    crops: list[FaceCrop], classifier: Classifier, check: Callable[[], None] | None = None
 ) -> list[ScoredFace]:
     """Probability that each face is manipulated (plus its GWAP heatmap), in the classifier's
     batches; `check` runs before each batch so a cancelled job stops between batches."""
@@ -35,6 +35,7 @@ def score_faces(
             confidence=c.confidence,
             probability=float(p),
             heatmap=h,
+            crop=c.crop,
         )
         for c, p, h in zip(crops, probs, heatmaps, strict=True)
     ]

@@ -157,6 +157,7 @@ class S3Store:
         assert settings.s3_endpoint
         self.bucket = settings.s3_bucket
         self.part_size = settings.s3_part_size
+        self.parallel_parts = settings.s3_parallel_parts
         self.client = Minio(
             settings.s3_endpoint,
             access_key=settings.s3_access_key,
@@ -207,7 +208,13 @@ class S3Store:
         counter = _CountingReader(stream)
         try:
             self.client.put_object(
-                self.bucket, _safe_key(key), counter, length=-1, part_size=self.part_size, content_type=content_type
+                self.bucket,
+                _safe_key(key),
+                counter,  # type: ignore[arg-type]
+                length=-1,
+                part_size=self.part_size,
+                content_type=content_type,
+                num_parallel_uploads=self.parallel_parts,
             )
         except (NotFound, StorageUnavailable):
             raise

@@ -27,7 +27,7 @@ from shared.db.models import DeliveryStatus, Job, JobStatus, WebhookAttempt, Web
 from shared.db.repo import _insert
 from shared.errors import Conflict, NotFound
 from shared.ids import new_ulid
-from shared.presenters import job_public
+from shared.presenters import job_public, rfc3339
 from shared.tenants import ensure_tenant, signing_secrets
 from shared.webhooks.netguard import CallbackRefused, CallbackUnresolvable, resolve_target
 from shared.webhooks.signing import webhook_headers
@@ -51,7 +51,7 @@ def new_message_id() -> str:
 
 def event_payload(event_type: str, job: Job, at: datetime) -> str:
     """The exact body sent (and signed) on every try of this event."""
-    return json.dumps({"type": event_type, "timestamp": at.isoformat(), "data": job_public(job)}, separators=(",", ":"))
+    return json.dumps({"type": event_type, "timestamp": rfc3339(at), "data": job_public(job)}, separators=(",", ":"))
 
 
 def create_delivery(session: Session, job: Job, settings: Settings) -> str | None:
@@ -138,7 +138,7 @@ def claim(delivery_id: str, session: Session) -> Claim | None:
         .values(status=DeliveryStatus.sending.value, attempts=WebhookDelivery.attempts + 1, next_attempt_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
-    if not res.rowcount:
+    if not res.rowcount:  # type: ignore[attr-defined]
         return None
     delivery = session.execute(
         select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).execution_options(populate_existing=True)

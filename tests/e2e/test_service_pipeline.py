@@ -1,7 +1,12 @@
-"""The product's spine, through real processes: API → Redis → workers → Postgres/S3 → API."""
+"""The product's spine, through real processes: API → broker → workers → database/storage → API.
+
+Every test runs twice: against Postgres, Redis and the S3 gateway (production-like), and on
+the embedded defaults (SQLite, filesystem broker, local folder) with no server at all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -10,6 +15,17 @@ import pytest
 from tests.support.services import Stack, wait_job
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(params=["services", "embedded"])
+def stack(request: pytest.FixtureRequest) -> Stack:
+    return request.getfixturevalue("stack" if request.param == "services" else "embedded_stack")
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.api_url, timeout=60) as c:
+        yield c
 
 
 def submit(client: httpx.Client, path: Path, **fields: str) -> httpx.Response:

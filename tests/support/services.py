@@ -96,10 +96,11 @@ def start_redis_server(root: Path) -> RedisServer:
         raise RuntimeError("redis-server is not installed")
     port = free_port()
     root.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)],
-        stdout=open(root / "redis.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    with open(root / "redis.log", "wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     try:
         wait_port(port, 15)
     except TimeoutError:
@@ -136,12 +137,12 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     port = free_port()
     access, secret = "dfsadmin", "dfsadmin-secret"
     env = dict(os.environ, MINIO_ROOT_USER=access, MINIO_ROOT_PASSWORD=secret)
-    log = open(root / "gateway.log", "wb")
-    proc = subprocess.Popen(
-        [juicefs, "gateway", "--no-usage-report", "--multi-buckets", "--keep-etag", "--no-bgjob", meta,
-         f"127.0.0.1:{port}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    with open(root / "gateway.log", "wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [juicefs, "gateway", "--no-usage-report", "--multi-buckets", "--keep-etag", "--no-bgjob", meta,
+             f"127.0.0.1:{port}"],
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     try:
         wait_port(port, 30)
     except TimeoutError:
@@ -173,12 +174,13 @@ class Stack:
     api_url: str = ""
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = open(self.logs / f"{name}.log", "ab")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", *args],
-            env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", *args],
+                env=self.env | (env or {}), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # fmt: skip
         self.procs[name] = proc
         return proc
 
@@ -190,11 +192,13 @@ class Stack:
         return self.api_url
 
     def start_worker(
-        self, name: str, queues: str, concurrency: int = 1, pool: str = "prefork"
+        self, name: str, queues: str, concurrency: int = 1, env: dict[str, str] | None = None, pool: str = "prefork"
     ) -> subprocess.Popen[bytes]:
+        """A worker process; `env` adds settings of its own (ready file, metrics port, ...)."""
         return self.start(
-            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool, "--name", f"{name}@%h"
-        )
+            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
+            "--name", f"{name}@%h", env=env,
+        )  # fmt: skip
 
     def start_beat(self) -> subprocess.Popen[bytes]:
         return self.start("beat", "beat")

@@ -23,7 +23,7 @@ from services.api.upload import StreamingUpload
 from shared import idempotency
 from shared.auth import Principal
 from shared.broker import enqueue, revoke_job_tasks
-from shared.config import Settings
+from shared.config import Settings, get_settings
 from shared.db import Job, JobStatus, Upload, repo, session_scope
 from shared.db.models import utcnow
 from shared.errors import (
@@ -36,13 +36,13 @@ from shared.errors import (
 )
 from shared.events import job_finished
 from shared.ids import new_ulid
+from shared.keys import source_key
 from shared.lifecycle import UPLOAD_GRACE, delete_media, mark_media_deleted
 from shared.media.sniff import SNIFF_BYTES, MediaType, sniff
 from shared.queues import TaskName
 from shared.ratelimit import check_running_jobs
 from shared.storage import ObjectStore
 from shared.webhooks.netguard import validate_callback_url
-from shared.work import source_key
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["jobs"])
@@ -107,7 +107,6 @@ def insert_job(
     *,
     job_id: str,
     principal: Principal,
-    settings: Settings,
     media_type: MediaType,
     filename: str | None,
     size: int,
@@ -117,9 +116,11 @@ def insert_job(
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
     upload_id: str | None = None,
+    settings: Settings | None = None,
 ) -> Job:
     """Commit the job row (and, for an image, its single segment), in one transaction with the
     tenant's running-jobs check, the idempotency key's binding and the upload's consumption."""
+    settings = settings or get_settings()
     with session_scope() as s:
         check_running_jobs(s, principal.tenant_id, settings, lock=True)
         job = Job(
@@ -142,7 +143,7 @@ def insert_job(
             raise Conflict(f"upload {upload_id or job_id} was already used by another request") from exc
         if upload_id is not None:
             res = s.execute(update(Upload).where(Upload.id == upload_id, Upload.job_id.is_(None)).values(job_id=job_id))
-            if not res.rowcount:
+            if not res.rowcount:  # type: ignore[attr-defined]
                 raise Conflict(f"upload {upload_id} was already used")
         if idempotency_key is not None and fingerprint is not None:
             idempotency.complete_key(s, principal.tenant_id, idempotency_key, fingerprint, job_id)

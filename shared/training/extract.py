@@ -1,0 +1,163 @@
+"""`deepfakestream extract-faces`: run MTCNN over a dataset once and cache the crops.
+
+Training epochs then read small PNG crops instead of decoding video again. The output folder
+holds `faces/<sample>/<frame>_<face>.png`, one `faces/<sample>/index.json` per sample
+(written last, so its presence marks the sample done: an interrupted run resumes where it
+stopped) and `index.jsonl`, the union, rebuilt at the end. Crops are made by the pipeline's
+own functions (same sampling, detector, margin and size as serving).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from shared.errors import DFSError
+from shared.training.datasets import Sample
+
+
+@dataclass(frozen=True)
+class FaceRecord:
+    path: str  # relative to the dataset folder
+    label: int
+    group: str
+    sample: str
+    frame: int
+    time_s: float
+    box: list[float]
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    frames_per_video: int = 16
+    crop_size: int = 224
+    margin: float = 0.3
+    max_faces_per_frame: int = 2
+    detect_scale: float = 0.5
+    min_face_size: int = 64
+
+
+def _extract_one(sample: Sample, out: Path, cfg: ExtractConfig) -> tuple[str, int, str | None]:
+    """Worker body: returns (sample id, faces found, error or None)."""
+    from PIL import Image
+
+    from shared.config import MTCNNSettings, Settings
+    from shared.model.face_detector import get_face_detector
+    from shared.pipeline.faces import detect_faces
+    from shared.pipeline.frames import load_image, sample_frames
+    from shared.pipeline.probe import detect_type, probe
+
+    folder = out / "faces" / sample.id
+    index = folder / "index.json"
+    if index.is_file():
+        return sample.id, len(json.loads(index.read_text())), None
+    try:
+        settings = Settings(
+            mtcnn=MTCNNSettings(
+                detect_scale=cfg.detect_scale,
+                min_face_size=cfg.min_face_size,
+                max_faces_per_frame=cfg.max_faces_per_frame,
+            )
+        )
+        detector = get_face_detector(settings)
+        media_type = detect_type(sample.path)
+        info = probe(sample.path, media_type)
+        if media_type.kind == "image":
+            frames = [load_image(sample.path, media_type, rotation=info.rotation)]
+        else:
+            frames = sample_frames(
+                sample.path, cfg.frames_per_video, demuxer=media_type.demuxer, rotation=info.rotation
+            )
+        crops = detect_faces(frames, detector, margin=cfg.margin, crop_size=cfg.crop_size)
+    except DFSError as exc:
+        return sample.id, 0, f"{type(exc).__name__}: {exc.detail}"
+    folder.mkdir(parents=True, exist_ok=True)
+    records = []
+    for c in crops:
+        name = f"{c.frame_index:04d}_{c.face_index}.png"
+        Image.fromarray(c.crop).save(folder / name)
+        records.append(
+            asdict(
+                FaceRecord(
+                    path=f"faces/{sample.id}/{name}",
+                    label=sample.label,
+                    group=sample.group,
+                    sample=sample.id,
+                    frame=c.frame_index,
+                    time_s=round(c.time_s, 3),
+                    box=[round(v, 1) for v in c.box],
+                    confidence=round(c.confidence, 4),
+                )
+            )
+        )
+    tmp = index.with_suffix(".tmp")
+    tmp.write_text(json.dumps(records))
+    tmp.replace(index)
+    return sample.id, len(records), None
+
+
+def extract_faces(
+    samples: Iterable[Sample],
+    out: Path,
+    cfg: ExtractConfig | None = None,
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Extract every sample's faces into `out` (resumable). Returns a summary."""
+    cfg = cfg or ExtractConfig()
+    samples = list(samples)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "extract.json").write_text(json.dumps(asdict(cfg)))
+    errors: dict[str, str] = {}
+    faces = 0
+    done = 0
+    report = progress or (lambda d, t: None)
+    report(0, len(samples))
+    if workers <= 1:
+        results: Iterable[tuple[str, int, str | None]] = (_extract_one(s, out, cfg) for s in samples)
+        for sid, n, err in results:
+            done += 1
+            faces += n
+            if err:
+                errors[sid] = err
+            report(done, len(samples))
+    else:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads) as pool:
+            futures = [pool.submit(_extract_one, s, out, cfg) for s in samples]
+            for fut in as_completed(futures):
+                sid, n, err = fut.result()
+                done += 1
+                faces += n
+                if err:
+                    errors[sid] = err
+                report(done, len(samples))
+    write_index(out)
+    return {"samples": len(samples), "faces": faces, "errors": errors}
+
+
+def _limit_threads() -> None:
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 2) // 2))
+
+
+def write_index(out: Path) -> int:
+    lines: list[str] = []
+    for index in sorted((out / "faces").glob("*/index.json")):
+        lines.extend(json.dumps(r) for r in json.loads(index.read_text()))
+    (out / "index.jsonl").write_text("\n".join(lines) + ("\n" if lines else ""))
+    return len(lines)
+
+
+def read_index(folder: Path) -> list[FaceRecord]:
+    path = folder / "index.jsonl"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `deepfakestream extract-faces` first")
+    return [FaceRecord(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]

@@ -1,0 +1,61 @@
+"""The bundled demo checkpoint is small, loadable, honest about itself, and its evidence
+images are stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from shared.model.checkpoint import DEMO_CHECKPOINT, load_checkpoint, read_meta
+
+
+def test_demo_checkpoint_is_small_trained_and_says_what_it_is() -> None:
+    assert DEMO_CHECKPOINT.stat().st_size <= 20 * 1024 * 1024
+    meta = read_meta(DEMO_CHECKPOINT)
+    assert meta.trained and meta.version != "untrained"
+    assert "NEVER seen a real deepfake dataset" in meta.description
+    assert meta.warning and "not evidence" in meta.warning
+    assert any(k.startswith("test:") for k in meta.metrics), "held-out metrics are on the card"
+    assert load_checkpoint(None).identity.name == meta.name  # the default when nothing is configured
+
+
+def test_evidence_overlays_are_jpegs_of_the_face() -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from shared.model.explain import heatmap_overlay_jpeg, thumbnail_jpeg
+
+    crop = np.full((224, 224, 3), 128, np.uint8)
+    heat = np.zeros((7, 7), np.float32)
+    heat[3, 3] = 1.0
+    thumb = Image.open(BytesIO(thumbnail_jpeg(crop)))
+    over = np.asarray(Image.open(BytesIO(heatmap_overlay_jpeg(crop, heat))))
+    assert thumb.size == (160, 160) and over.shape == (160, 160, 3)
+    centre, corner = over[80, 80].astype(int), over[5, 5].astype(int)
+    assert centre[0] > corner[0] + 40, "hot spot is red where the heatmap is high"
+
+
+def test_detector_stores_evidence_for_the_top_faces(embedded_settings: object, face_image: Path) -> None:
+    from sqlalchemy import select
+
+    from services.api.routes.jobs import insert_job
+    from shared.auth import Principal
+    from shared.db import Face, session_scope
+    from shared.ids import new_ulid
+    from shared.keys import source_key
+    from shared.media.sniff import JPEG
+    from shared.storage import get_store
+    from shared.work import detect_segment
+
+    job_id = new_ulid()
+    get_store().put_file(source_key(job_id, "jpg"), face_image, JPEG.mime)
+    insert_job(job_id=job_id, principal=Principal("local"), media_type=JPEG, filename="g.jpg",
+               size=face_image.stat().st_size, key=source_key(job_id, "jpg"), callback_url=None, metadata={})  # fmt: skip
+    detect_segment(job_id, 0)
+    with session_scope() as s:
+        faces = list(s.execute(select(Face).where(Face.job_id == job_id)).scalars())
+    assert faces and all(f.thumbnail_key and f.heatmap_key for f in faces)
+    data = get_store().get_bytes(faces[0].heatmap_key)
+    assert data[:3] == b"\xff\xd8\xff"
