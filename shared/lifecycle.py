@@ -17,11 +17,11 @@ from sqlalchemy import and_, delete, or_, select, update
 from shared.config import Settings, get_settings
 from shared.db import IdempotencyKey, Job, JobStatus, Upload, session_scope
 from shared.db.models import utcnow
+from shared.keys import job_prefixes, upload_prefix
 from shared.storage import ObjectStore, get_store
 
 log = logging.getLogger(__name__)
 
-MEDIA_PREFIXES = ("uploads", "segments", "artifacts")
 TERMINAL = (JobStatus.completed.value, JobStatus.failed.value, JobStatus.cancelled.value)
 #: An unused presigned upload's object is kept this long after its URL expired (a PUT that
 #: started just before expiry may still be finishing).
@@ -30,7 +30,7 @@ UPLOAD_GRACE = timedelta(hours=1)
 
 def delete_media(store: ObjectStore, job_id: str) -> int:
     """Delete every object of the job; returns how many there were."""
-    return sum(store.delete_prefix(f"{prefix}/{job_id}/") for prefix in MEDIA_PREFIXES)
+    return sum(store.delete_prefix(prefix) for prefix in job_prefixes(job_id))
 
 
 def mark_media_deleted(job_id: str) -> None:
@@ -80,7 +80,7 @@ def expire(settings: Settings | None = None, *, now: datetime | None = None, bat
             ).scalars()
         )
         for upload in stale_uploads:
-            report.objects += store.delete_prefix(f"uploads/{upload.id}/")
+            report.objects += store.delete_prefix(upload_prefix(upload.id))
             s.delete(upload)
             report.uploads += 1
         res = s.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at < now))

@@ -14,12 +14,9 @@ from shared.db import Upload, session_scope
 from shared.db.models import utcnow
 from shared.errors import FeatureUnavailable, MediaTooLarge
 from shared.ids import new_ulid
+from shared.keys import presigned_upload_key
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
-
-
-def upload_key(upload_id: str) -> str:
-    return f"uploads/{upload_id}/source"
 
 
 @router.post(
@@ -47,12 +44,12 @@ def create_upload(
         raise MediaTooLarge(f"the upload exceeds the limit of {settings.max_upload_bytes} bytes")
     upload_id = new_ulid()
     ttl = timedelta(seconds=settings.upload_url_ttl_s)
-    url = store.presigned_put_url(upload_key(upload_id), ttl)
+    url = store.presigned_put_url(presigned_upload_key(upload_id), ttl)
     now = utcnow()
     upload = Upload(
         id=upload_id,
         tenant_id=principal.tenant_id,
-        object_key=upload_key(upload_id),
+        object_key=presigned_upload_key(upload_id),
         filename=body.filename,
         max_bytes=body.size_bytes or settings.max_upload_bytes,
         created_at=now,
