@@ -15,7 +15,7 @@ from kombu import Queue as KombuQueue
 
 from shared.config import Settings, get_settings
 from shared.errors import BrokerUnavailable
-from shared.queues import ROUTES, Queue, TaskName
+from shared.queues import JOB_TASKS, ROUTES, Queue, TaskName
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,13 @@ def reset_celery() -> None:
         _app = None
 
 
+def task_id_for(task: TaskName, args: tuple[Any, ...]) -> str | None:
+    """A job pipeline task's id, derived from its arguments (None: a random id)."""
+    if task not in JOB_TASKS:
+        return None
+    return ":".join([task.value, *(str(a) for a in args)])
+
+
 def enqueue(task: TaskName, *args: Any, countdown: float | None = None) -> None:
     """Send a task by name to its queue. Raises `BrokerUnavailable` if the broker is down."""
     app = get_celery()
@@ -103,6 +110,7 @@ def enqueue(task: TaskName, *args: Any, countdown: float | None = None) -> None:
             args=list(args),
             queue=queue,
             routing_key=queue,
+            task_id=task_id_for(task, args),
             countdown=countdown,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0},
@@ -118,3 +126,15 @@ def ping_broker() -> None:
             conn.ensure_connection(max_retries=1, timeout=3)
     except Exception as exc:
         raise BrokerUnavailable(f"broker unreachable: {type(exc).__name__}: {exc}"[:300]) from exc
+
+
+def revoke_job_tasks(job_id: str, segments: int) -> None:
+    """Ask workers to drop the job's still-queued pipeline tasks (best effort: every task also
+    reads the job's state first and does nothing for a cancelled job)."""
+    ids = [task_id_for(TaskName.segment, (job_id,)), task_id_for(TaskName.aggregate, (job_id,))]
+    ids += [task_id_for(TaskName.detect, (job_id, i)) for i in range(max(segments, 1))]
+    try:
+        get_celery().control.revoke([i for i in ids if i])
+    except Exception as exc:  # the database guard still holds
+        log.warning("could not broadcast revoke: %s", exc, extra={"job_id": job_id})
+

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     s3_parallel_parts: int = Field(
         2, ge=1, le=16, description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size)."
     )
+    s3_public_endpoint: str | None = Field(
+        None,
+        description="host:port clients use to reach S3, when it differs from s3_endpoint (presigned URLs are"
+        " signed for this host).",
+    )
 
     # --- compute ------------------------------------------------------------------------
     device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where models run; auto = cuda if available.")
@@ -93,8 +98,26 @@ class Settings(BaseSettings):
     # --- API ----------------------------------------------------------------------------
     max_upload_bytes: int = Field(4 * 1024**3, gt=0, description="Larger uploads are refused (413).")
     max_metadata_bytes: int = Field(4096, gt=0, description="Largest `metadata` JSON accepted with a job.")
-    auth_enabled: bool = Field(False, description="Require API keys (Authorization: Bearer dfs_...).")
+    auth_enabled: bool | None = Field(
+        None,
+        description="Require API keys (Authorization: Bearer dfs_...). Unset: on whenever the database is Postgres"
+        " (a production deployment), off on the embedded SQLite default. Only an explicit `false` turns it off on"
+        " Postgres, and the API then logs a warning at start.",
+    )
     poll_after_s: int = Field(2, ge=1, description="Retry-After suggested while a job is unfinished.")
+    idempotency_ttl_s: int = Field(24 * 3600, ge=60, description="How long an Idempotency-Key is remembered.")
+    idempotency_lock_s: int = Field(
+        3600, ge=10, description="An Idempotency-Key still in flight after this long is taken to be abandoned."
+    )
+    upload_url_ttl_s: int = Field(900, ge=10, le=7 * 24 * 3600, description="Lifetime of a presigned upload URL.")
+    rate_limit_per_minute: int = Field(
+        1200, ge=0, description="Requests per minute per API key (token bucket refill); 0 disables rate limiting."
+    )
+    rate_limit_burst: int = Field(100, ge=1, description="Token bucket size: requests a key may make at once.")
+    max_running_jobs_per_tenant: int = Field(
+        100, ge=0, description="Queued + processing jobs a tenant may have at once (0 = no cap); a tenant row may"
+        " override it."
+    )
 
     # --- workers ------------------------------------------------------------------------
     task_max_retries: int = Field(3, ge=0, description="Retries of a task after a transient failure.")
@@ -109,9 +132,59 @@ class Settings(BaseSettings):
         None, ge=1, le=65535,
         description="Serve a worker's Prometheus metrics (/metrics, all its pool processes summed) on this port; unset = off.",
     )  # fmt: skip
+    reconcile_stale_after_s: float | None = Field(
+        None, gt=0, description="A job with no progress (heartbeat) for this long is re-queued (default: max(60,"
+        " 30 × poll_after_s))."
+    )
+
+    # --- retention ----------------------------------------------------------------------
+    media_retention_days: float = Field(
+        7.0, gt=0, description="Media (upload, segments, artifacts) of finished jobs is deleted after this; results stay."
+    )
+    retention_interval_s: float = Field(3600.0, gt=0, description="How often the retention sweep runs.")
+
+    # --- webhooks -----------------------------------------------------------------------
+    webhook_max_attempts: int = Field(
+        12, ge=1, le=50, description="Tries per event before it is marked failed (defaults: about 14 h of retrying)."
+    )
+    webhook_backoff_base_s: float = Field(
+        30.0, gt=0, description="Delay before the 2nd try; doubles each try (with ±25 % jitter)."
+    )
+    webhook_backoff_max_s: float = Field(6 * 3600.0, gt=0, description="Longest delay between tries (also caps Retry-After).")
+    webhook_connect_timeout_s: float = Field(5.0, gt=0, description="Connect timeout of one webhook attempt.")
+    webhook_read_timeout_s: float = Field(15.0, gt=0, description="Also bounds the whole response read.")
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs a callback may resolve to even though they are private/loopback/link-local (comma"
+        " separated, e.g. `10.20.0.0/16`). Empty: only public addresses.",
+    )
+    webhook_secret_grace_s: int = Field(
+        24 * 3600, ge=0, description="After a secret rotation, the previous secret also signs for this long."
+    )
 
     log_format: Literal["text", "json"] = Field("text", description="json in production.")
     log_level: str = Field("INFO", description="Python log level.")
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = v.strip()
+            if v.startswith("["):
+                import json
+
+                return json.loads(v)
+            return [part.strip() for part in v.split(",") if part.strip()]
+        return v
+
+    @field_validator("webhook_allowed_networks", mode="after")
+    @classmethod
+    def _check_networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in v:
+            ipaddress.ip_network(net, strict=False)  # raises ValueError with a readable message
+        return v
 
     @field_validator("data_dir", mode="after")
     @classmethod
@@ -138,6 +211,13 @@ class Settings(BaseSettings):
     @property
     def resolved_model_cache_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
+
+    @property
+    def auth_required(self) -> bool:
+        """Auth is on unless explicitly switched off; the default follows the database (see auth_enabled)."""
+        if self.auth_enabled is not None:
+            return self.auth_enabled
+        return self.resolved_database_url.startswith("postgresql")
 
     @property
     def is_embedded(self) -> bool:

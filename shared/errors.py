@@ -145,6 +145,16 @@ class RateLimited(DFSError):
     exit_code = 12
 
 
+class FeatureUnavailable(DFSError):
+    """The request needs something this deployment does not have (e.g. presigned uploads on
+    the local-folder object store)."""
+
+    slug = "feature-unavailable"
+    title = "Not available on this deployment"
+    status = 501
+    exit_code = 14
+
+
 class Cancelled(DFSError):
     slug = "cancelled"
     title = "Job cancelled"

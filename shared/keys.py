@@ -7,6 +7,16 @@ def source_key(job_id: str, ext: str) -> str:
     return f"uploads/{job_id}/source.{ext}"
 
 
+def presigned_upload_key(upload_id: str) -> str:
+    """A presigned upload's object; the job made from it takes the upload's id, so this is
+    also that job's source (its type is known from content, not from an extension)."""
+    return f"uploads/{upload_id}/source"
+
+
+def upload_prefix(job_or_upload_id: str) -> str:
+    return f"uploads/{job_or_upload_id}/"
+
+
 def segment_key(job_id: str, index: int) -> str:
     return f"segments/{job_id}/{index:05d}.mkv"
 
@@ -17,7 +27,7 @@ def artifact_prefix(job_id: str) -> str:
 
 def job_prefixes(job_id: str) -> tuple[str, ...]:
     """Every prefix holding a job's media (deleted on cancel and by retention)."""
-    return (f"uploads/{job_id}/", f"segments/{job_id}/", artifact_prefix(job_id))
+    return (upload_prefix(job_id), f"segments/{job_id}/", artifact_prefix(job_id))
 
 
 def face_artifact_keys(job_id: str, segment: int, frame: int, face: int) -> tuple[str, str]:

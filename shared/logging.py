@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 
 from shared.config import Settings, get_settings
 
-CONTEXT_FIELDS = ("job_id", "segment", "task", "tenant_id", "request_id", "status_code", "duration_ms")
+CONTEXT_FIELDS = (
+    "job_id", "segment", "task", "tenant_id", "request_id", "status_code", "duration_ms", "delivery_id",
+)
 
 
 class JSONFormatter(logging.Formatter):
@@ -38,7 +40,9 @@ class TextFormatter(logging.Formatter):
 
 def configure_logging(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    handler = logging.StreamHandler(sys.stderr)
+    # The process's real stderr: inside a Celery worker sys.stderr is a proxy that logs to the
+    # root logger, and a root handler writing to it would drop every record (recursion guard).
+    handler = logging.StreamHandler(sys.__stderr__ or sys.stderr)
     if settings.log_format == "json":
         handler.setFormatter(JSONFormatter())
     else:

@@ -25,6 +25,7 @@ class TaskName(enum.StrEnum):
     aggregate = "dfs.aggregate"
     deliver_webhook = "dfs.webhooks.deliver"
     reconcile = "dfs.maintenance.reconcile"
+    retention = "dfs.maintenance.retention"
 
 
 ROUTES: dict[TaskName, Queue] = {
@@ -33,4 +34,9 @@ ROUTES: dict[TaskName, Queue] = {
     TaskName.aggregate: Queue.aggregate,
     TaskName.deliver_webhook: Queue.webhooks,
     TaskName.reconcile: Queue.maintenance,
+    TaskName.retention: Queue.maintenance,
 }
+
+#: Tasks of a job's pipeline: their ids are derived from their arguments so that cancelling a
+#: job can revoke the ones still queued.
+JOB_TASKS = frozenset({TaskName.segment, TaskName.detect, TaskName.aggregate})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from shared.config import Settings, get_settings
 from shared.db import JobStatus, SegmentStatus, repo, session_scope
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
 from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
-from shared.media.sniff import BY_EXT, MediaType
+from shared.media.sniff import BY_EXT, BY_MIME, MediaType
 from shared.model.classifier import Classifier, get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import aggregate, analyze_image, analyze_segment, probe, result_document, split
@@ -35,11 +36,36 @@ WORKER_NAME = f"{socket.gethostname()}"
 
 
 def media_type_of(content_type: str, source: str) -> MediaType:
-    ext = source.rsplit(".", 1)[-1]
-    mt = BY_EXT.get(ext)
-    if mt is None or mt.mime != content_type:
+    """The sniffed type recorded at upload. A key with an extension must agree with it; a
+    presigned upload's key (`uploads/{id}/source`) has none."""
+    mt = BY_MIME.get(content_type)
+    name = source.rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1] if "." in name else None
+    if mt is None or (ext is not None and BY_EXT.get(ext) is not mt):
         raise CorruptMedia(f"stored media type {content_type} is not supported")
     return mt
+
+
+class CancelCheck:
+    """Called between stages and scoring batches: raises `Cancelled` once the job was
+    cancelled (or deleted), so a running worker stops within one batch. Each check also
+    touches the job, which is the heartbeat the reconciler reads. At most one database read
+    per `every_s`, unless forced."""
+
+    def __init__(self, job_id: str, every_s: float = 1.0) -> None:
+        self.job_id = job_id
+        self.every_s = every_s
+        self._last = float("-inf")
+
+    def __call__(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < self.every_s:
+            return
+        self._last = now
+        with session_scope() as s:
+            if _cancelled(s, self.job_id):
+                raise Cancelled(f"job {self.job_id} was cancelled")
+            repo.touch(s, self.job_id)
 
 
 @dataclass
@@ -71,8 +97,10 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
             return Next([(TaskName.detect, (job_id, 0))])
 
     store = get_store(settings)
+    check = CancelCheck(job_id)
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
         local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
+        check(force=True)
         info = probe(
             local,
             media_type,
@@ -89,8 +117,11 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
             mode=settings.segment_mode,
             timeout_s=settings.ffmpeg_timeout_s,
         )
+        check(force=True)
         for spec in specs:
             store.put_file(segment_key(job_id, spec.index), spec.path, "video/x-matroska")
+    # A cancel that landed while the segments were being written: the shell deletes them again.
+    check(force=True)
     with session_scope() as s:
         repo.set_media_info(
             s,
@@ -145,16 +176,18 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
     classifier = get_classifier(settings)
     detector = get_face_detector(settings)
     store = get_store(settings)
+    check = CancelCheck(job_id)
     with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
         if media_type.kind == "image":
             local = store.get_file(object_key, Path(tmp) / f"source.{media_type.ext}")
             info = probe(local, media_type, max_pixels=settings.max_pixels)
             with session_scope() as s:
                 repo.set_media_info(s, job_id, width=info.display_width, height=info.display_height)
-            result = analyze_image(local, media_type, settings, detector, classifier, rotation=info.rotation)
+            result = analyze_image(local, media_type, settings, detector, classifier, rotation=info.rotation, check=check)
         else:
             local = store.get_file(object_key, Path(tmp) / f"{index:05d}.mkv")
-            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation)
+            check(force=True)
+            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation, check=check)
 
     artifact_keys = store_evidence(job_id, index, result, settings)
     with session_scope() as s:
@@ -281,18 +314,22 @@ def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None
     """Find active jobs whose queue messages vanished (broker restart, lost message) and say
     what to re-queue. Jobs stuck far beyond any reasonable run time are failed instead."""
     settings = settings or get_settings()
-    stale_after = stale_after or timedelta(seconds=max(60, settings.poll_after_s * 30))
+    stale_after = stale_after or timedelta(
+        seconds=settings.reconcile_stale_after_s or max(60, settings.poll_after_s * 30)
+    )
     hard_limit = timedelta(seconds=settings.detect_visibility_timeout_s * 3)
     todo: list[tuple[TaskName, tuple[Any, ...]]] = []
+    failed: list[str] = []
     with session_scope() as s:
         for job in repo.stale_jobs(s, stale_after):
             age = repo.utcnow() - job.created_at
             if age > hard_limit:
-                repo.fail_job(
+                if repo.fail_job(
                     s,
                     job.id,
                     DFSError(f"the job made no progress for {int(age.total_seconds())} s and was stopped").to_problem(),
-                )
+                ):
+                    failed.append(job.id)
                 continue
             repo.touch(s, job.id)
             if job.segments_total is None:
@@ -304,4 +341,8 @@ def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None
                 todo.extend((TaskName.detect, (job.id, i)) for i in pending)
             else:
                 todo.append((TaskName.aggregate, (job.id,)))
+    from shared.events import job_finished
+
+    for job_id in failed:
+        todo.extend(job_finished(job_id, settings))
     return todo

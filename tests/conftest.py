@@ -13,13 +13,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.receiver import Receiver, start_receiver
 from tests.support.services import (
     REPO_ROOT,
+    RedisServer,
     S3Gateway,
     Stack,
     flush_redis,
     recreate_database,
     redis_url,
+    start_redis_server,
     start_s3_gateway,
 )
 
@@ -165,6 +168,8 @@ def service_env(
         "DFS_DATA_DIR": str(data_dir),
         "DFS_RECONCILE_INTERVAL_S": "5",
         "DFS_POLL_AFTER_S": "1",
+        # Postgres means "production" (auth on by default); this stack tests the pipeline, not auth.
+        "DFS_AUTH_ENABLED": "false",
     }
 
 
@@ -228,6 +233,69 @@ def service_settings(service_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     dispose_engines()
     get_settings.cache_clear()
     _reset_clients()
+
+
+# --- an integrator-facing deployment: auth on, webhooks to loopback, beat -------------------
+
+
+@pytest.fixture(scope="session")
+def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server of its own, so a test may flush the whole broker."""
+    server = start_redis_server(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_env(
+    service_env: dict[str, str], private_redis: RedisServer, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
+    """Production defaults (auth required because the database is Postgres), its own database,
+    broker and bucket, webhooks allowed to loopback only through the allow-list setting, and
+    short backoff/timeouts/retention so retries and sweeps happen within seconds."""
+    from shared.db.engine import upgrade_database
+
+    url = recreate_database(f"{TEST_DB}_auth")
+    upgrade_database(url)
+    env = {k: v for k, v in service_env.items() if k != "DFS_AUTH_ENABLED"}
+    return env | {
+        "DFS_DATABASE_URL": url,
+        "DFS_BROKER_URL": private_redis.url,
+        "DFS_S3_BUCKET": "dfs-test-auth",
+        "DFS_DATA_DIR": str(tmp_path_factory.mktemp("auth-data")),
+        "DFS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
+        "DFS_WEBHOOK_BACKOFF_BASE_S": "0.3",
+        "DFS_WEBHOOK_BACKOFF_MAX_S": "3",
+        "DFS_WEBHOOK_MAX_ATTEMPTS": "4",
+        "DFS_WEBHOOK_CONNECT_TIMEOUT_S": "1",
+        "DFS_WEBHOOK_READ_TIMEOUT_S": "1.5",
+        "DFS_RECONCILE_INTERVAL_S": "2",
+        "DFS_RECONCILE_STALE_AFTER_S": "10",
+        "DFS_RETENTION_INTERVAL_S": "2",
+        "DFS_MEDIA_RETENTION_DAYS": "0.0001",  # about 9 s
+    }
+
+
+@pytest.fixture(scope="session")
+def auth_stack(auth_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """API + segment/aggregate/maintenance worker + webhooks worker (threads) + detector + beat."""
+    s = Stack(env=auth_env, logs=tmp_path_factory.mktemp("auth-stack-logs"))
+    try:
+        s.start_worker("cpu", "segment,aggregate,maintenance")
+        s.start_worker("hooks", "webhooks", concurrency=4, pool="threads")
+        s.start_worker("detect", "detect")
+        s.start_beat()
+        s.start_api()
+        yield s
+    finally:
+        s.stop_all()
+
+
+@pytest.fixture(scope="session")
+def receiver() -> Iterator[Receiver]:
+    rec = start_receiver()
+    yield rec
+    rec.stop()
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -9,9 +10,12 @@ from fastapi import FastAPI, Request, Response
 
 from services.api import console, problems
 from services.api.metrics import HTTP_DURATION, HTTP_REQUESTS
-from services.api.routes import evidence, info, jobs, ops
+from services.api.routes import deliveries, evidence, info, jobs, ops, uploads
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
+from shared.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,8 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings)
+    _log_auth_mode(settings)
     problems.install(app)
     app.include_router(jobs.router)
+    app.include_router(uploads.router)
+    app.include_router(deliveries.router)
     app.include_router(evidence.router)
     app.include_router(info.router)
     app.include_router(ops.router)
@@ -44,3 +52,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def _log_auth_mode(settings: Settings) -> None:
+    """Auth is never off without a trace: say so at start, loudly on a production database."""
+    if settings.auth_required:
+        log.info("API keys required (Authorization: Bearer dfs_...)")
+    elif settings.resolved_database_url.startswith("postgresql"):
+        log.warning("AUTH IS OFF on a Postgres deployment (DFS_AUTH_ENABLED=false): every caller is tenant 'local'")
+    else:
+        log.info("auth is off (embedded defaults): every caller is tenant 'local'; set DFS_AUTH_ENABLED=true to require keys")

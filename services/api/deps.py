@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from shared.auth import LOCAL_TENANT, Principal, authenticate
 from shared.config import Settings
 from shared.db import session_factory
+from shared.ratelimit import RateLimiter
 from shared.storage import ObjectStore, get_store
 
 
@@ -42,17 +44,33 @@ def get_object_store(settings: SettingsDep) -> ObjectStore:
 
 StoreDep = Annotated[ObjectStore, Depends(get_object_store)]
 
+#: Declares the scheme in OpenAPI (the Authorize button of /docs); the header is checked below.
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="dfs_<key>",
+    description="An API key (`deepfakestream keys create`). Each key sees only its tenant's jobs.",
+)
+
 
 def get_principal(
+    request: Request,
     settings: SettingsDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> Principal:
-    if not settings.auth_enabled:
-        return Principal(tenant_id=LOCAL_TENANT)
-    factory = session_factory(settings.resolved_database_url)
-    with factory() as session:
-        principal = authenticate(session, authorization)
-        session.commit()
+    """Who is calling (tenant `local` when auth is off), after their rate limit allowed it."""
+    if not settings.auth_required:
+        principal = Principal(tenant_id=LOCAL_TENANT)
+    else:
+        factory = session_factory(settings.resolved_database_url)
+        with factory() as session:
+            principal = authenticate(session, request.headers.get("authorization"))
+            session.commit()
+    limiter: RateLimiter = request.app.state.rate_limiter
+    limiter.hit(
+        f"key:{principal.key_id}" if principal.key_id else f"tenant:{principal.tenant_id}",
+        principal.rate_limit_per_minute,
+        principal.rate_limit_burst,
+    )
     return principal
 
 

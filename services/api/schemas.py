@@ -16,6 +16,9 @@ class MediaPublic(BaseModel):
     width: int | None = None
     height: int | None = None
     fps: float | None = None
+    deleted_at: datetime | None = Field(
+        None, description="When the media was deleted (cancel, DELETE, or retention); the result stays."
+    )
 
 
 class ProgressPublic(BaseModel):
@@ -48,12 +51,21 @@ class ResultPublic(BaseModel):
     warning: str | None = None
 
 
+class FieldProblem(BaseModel):
+    field: str | None = Field(None, description="The request field at fault (e.g. `callback_url`).")
+    message: str
+    in_: str | None = Field(None, alias="in", description="Where the field is: body, query, header, path.")
+
+
 class ProblemPublic(BaseModel):
+    """RFC 9457 problem details."""
+
     type: str
     title: str
     status: int
     detail: str | None = None
     instance: str | None = None
+    errors: list[FieldProblem] | None = Field(None, description="One entry per invalid field (422).")
 
 
 class JobPublic(BaseModel):
@@ -73,6 +85,65 @@ class JobPublic(BaseModel):
 class JobList(BaseModel):
     items: list[JobPublic]
     next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next (older) page.")
+
+
+class JobFromUpload(BaseModel):
+    """POST /v1/jobs with `Content-Type: application/json`: start a job from a presigned upload."""
+
+    model_config = {"extra": "forbid"}
+
+    upload_id: str = Field(min_length=1, max_length=26, description="From POST /v1/uploads, after the PUT finished.")
+    callback_url: str | None = Field(None, max_length=2048, description="Where job.* webhooks are sent.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Your own JSON object, at most 4 KB.")
+
+
+class UploadCreate(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    filename: str | None = Field(None, max_length=255, description="Shown as the job's media.filename.")
+    size_bytes: int | None = Field(
+        None, gt=0, description="The file's size if known: it becomes the upload's cap (default: the server's limit)."
+    )
+
+
+class UploadPublic(BaseModel):
+    upload_id: str
+    method: Literal["PUT"] = "PUT"
+    url: str = Field(description="Presigned URL: PUT the file's bytes here before `expires_at`.")
+    expires_at: datetime
+    max_bytes: int = Field(description="Larger uploads are refused (413) when the job is created.")
+
+
+class AttemptPublic(BaseModel):
+    number: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    status_code: int | None = Field(None, description="The receiver's HTTP status; null when no response came.")
+    duration_ms: int | None = None
+    response_excerpt: str | None = Field(None, description="First 512 bytes of the receiver's answer.")
+    error: str | None = Field(None, description="Timeout, connection error, or why the URL was refused.")
+
+
+class DeliveryPublic(BaseModel):
+    id: str = Field(description="The `webhook-id` header: the same on every attempt of this event.")
+    type: Literal["job.completed", "job.failed", "job.cancelled"]
+    url: str
+    status: Literal["pending", "sending", "succeeded", "failed", "disabled"]
+    max_attempts: int
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    attempts: list[AttemptPublic]
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryPublic]
+
+
+class RedeliverRequest(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    delivery_id: str | None = Field(None, description="Only this delivery (default: every event of the job).")
 
 
 # --- evidence, model card and console configuration ----------------------------------------

@@ -10,6 +10,7 @@ client is slowed down, not buffered, when storage is slower than the network.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import queue
 import threading
 from collections.abc import AsyncIterator
@@ -70,13 +71,16 @@ class ParsedUpload:
     size: int = 0
     fields: dict[str, str] = field(default_factory=dict)
     stored_key: str | None = None
+    #: sha256 of the file part's bytes, computed as they stream past (Idempotency-Key fingerprints).
+    sha256: str = ""
 
 
 class StreamingUpload:
     """Drive the multipart parser over the request body; store the `file` part under a key
-    chosen once the type is known (`key_for(media_type)`)."""
+    chosen once the type is known (`key_for(media_type)`). With `store=None` the file is only
+    checked and hashed, never stored (replaying an idempotent request)."""
 
-    def __init__(self, content_type: str, store: ObjectStore, key_for, max_bytes: int) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, content_type: str, store: ObjectStore | None, key_for, max_bytes: int) -> None:  # type: ignore[no-untyped-def]
         ctype, params = parse_options_header(content_type)
         if ctype != b"multipart/form-data" or b"boundary" not in params:
             raise UnsupportedMedia("POST /v1/jobs takes multipart/form-data with a `file` part")
@@ -111,6 +115,7 @@ class StreamingUpload:
         self._pipe: ChunkPipe | None = None
         self._writer: threading.Thread | None = None
         self._writer_error: BaseException | None = None
+        self._sha = hashlib.sha256()
 
     # --- parser callbacks (synchronous, inside parser.write) ---------------------------
     def _part_begin(self) -> None:
@@ -148,6 +153,7 @@ class StreamingUpload:
             return
         chunk = data[start:end]
         if self._part_name == "file":
+            self._sha.update(chunk)
             self.result.size += len(chunk)
             if self.result.size > self.max_bytes:
                 self._fail(MediaTooLarge(f"the upload exceeds the limit of {self.max_bytes} bytes"))
@@ -195,7 +201,7 @@ class StreamingUpload:
         self._pending_size += len(chunk)
 
     def _start_writer(self) -> None:
-        assert self.result.media_type is not None
+        assert self.result.media_type is not None and self.store is not None
         key = self.key_for(self.result.media_type)
         self.result.stored_key = key
         self._pipe = ChunkPipe()
@@ -211,6 +217,10 @@ class StreamingUpload:
         self._writer.start()
 
     async def _flush(self, final: bool = False) -> None:
+        if self.store is None:  # check-and-hash only
+            self._pending.clear()
+            self._pending_size = 0
+            return
         if self.result.media_type is not None and self._pipe is None and self._error is None:
             self._start_writer()
         if self._pipe is None:
@@ -240,6 +250,7 @@ class StreamingUpload:
                 )
             await self._flush(final=True)
             await self._finish_writer()
+            self.result.sha256 = self._sha.hexdigest()
             return self.result
         except BaseException as exc:
             await self._abort(exc)
@@ -272,7 +283,7 @@ class StreamingUpload:
                 self._writer.join(timeout=60)
 
             await anyio.to_thread.run_sync(stop)
-        if self.result.stored_key is not None:
+        if self.result.stored_key is not None and self.store is not None:
             key = self.result.stored_key
             with contextlib.suppress(Exception):  # best effort: the error being raised matters more
                 await anyio.to_thread.run_sync(self.store.delete, key)

@@ -1,4 +1,10 @@
-"""Periodic maintenance (queue `maintenance`, driven by Celery beat): the reconciler."""
+"""Periodic maintenance (queue `maintenance`, driven by Celery beat):
+
+- the reconciler: re-queues work whose queue message vanished (broker flush or restart) and
+  webhook deliveries that are due but no longer queued;
+- retention: deletes media of jobs finished more than `media_retention_days` ago, unused
+  presigned uploads and expired idempotency keys. Results and delivery logs stay.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,10 @@ import logging
 from services.worker.app import app
 from shared.broker import enqueue
 from shared.config import get_settings
-from shared.queues import TaskName
+from shared.db import session_scope
+from shared.lifecycle import expire
+from shared.queues import Queue, TaskName
+from shared.webhooks.delivery import sweep
 from shared.work import reconcile
 
 log = logging.getLogger(__name__)
@@ -15,7 +24,11 @@ log = logging.getLogger(__name__)
 
 @app.task(name=TaskName.reconcile.value, acks_late=True, ignore_result=True)
 def reconcile_jobs() -> int:
-    todo = reconcile()
+    settings = get_settings()
+    todo = reconcile(settings)
+    with session_scope() as s:
+        deliveries = sweep(s, settings)
+    todo += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in deliveries]
     for name, args in todo:
         enqueue(name, *args)
     if todo:
@@ -23,10 +36,26 @@ def reconcile_jobs() -> int:
     return len(todo)
 
 
+@app.task(name=TaskName.retention.value, acks_late=True, ignore_result=True)
+def expire_media() -> int:
+    report = expire(get_settings())
+    if report.jobs or report.uploads or report.idempotency_keys:
+        log.info(
+            "retention: media of %d jobs (%d objects), %d unused uploads, %d idempotency keys deleted",
+            report.jobs, report.objects, report.uploads, report.idempotency_keys,
+        )  # fmt: skip
+    return report.jobs
+
+
 app.conf.beat_schedule = {
     "reconcile": {
         "task": TaskName.reconcile.value,
         "schedule": get_settings().reconcile_interval_s,
-        "options": {"queue": "maintenance"},
+        "options": {"queue": Queue.maintenance.value},
+    },
+    "retention": {
+        "task": TaskName.retention.value,
+        "schedule": get_settings().retention_interval_s,
+        "options": {"queue": Queue.maintenance.value},
     },
 }

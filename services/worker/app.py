@@ -60,6 +60,17 @@ TASKS_RUNNING = Gauge("dfs_worker_tasks_running", "Tasks running now", ["task"],
 app = make_celery(get_settings(), include=TASK_MODULES)
 
 
+class _NoResultBackendNoise(logging.Filter):
+    """There is deliberately no result backend (Postgres holds results), so Celery's attempt to
+    record a revoke there (DELETE /v1/jobs revokes queued tasks) always fails: not worth a warning."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "as revoked in backend" not in record.getMessage()
+
+
+logging.getLogger("celery.worker.control").addFilter(_NoResultBackendNoise())
+
+
 class HeartbeatStep(bootsteps.StartStopStep):
     """Touch a file every few seconds from the worker's main process.
 

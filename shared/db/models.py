@@ -89,6 +89,10 @@ class Tenant(Base):
     name: Mapped[str] = mapped_column(String(200))
     webhook_secret: Mapped[str | None] = mapped_column(String(200))
     webhook_secret_previous: Mapped[str | None] = mapped_column(String(200))
+    #: Until when the previous secret still signs (both signatures are sent during a rotation).
+    webhook_secret_previous_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Overrides settings.max_running_jobs_per_tenant (0 = no cap).
+    max_running_jobs: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -103,6 +107,9 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Override settings.rate_limit_per_minute / rate_limit_burst for this key.
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    rate_limit_burst: Mapped[int | None] = mapped_column(Integer)
 
 
 class Job(Base):
@@ -140,6 +147,8 @@ class Job(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     callback_url: Mapped[str | None] = mapped_column(Text)
+    #: Set when the receiver answered 410 Gone: no more events are sent for this job.
+    callback_disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -194,10 +203,19 @@ class Face(Base):
     heatmap_key: Mapped[str | None] = mapped_column(String(255))
 
 
+class DeliveryStatus(enum.StrEnum):
+    pending = "pending"  # waiting for its next try
+    sending = "sending"  # a worker is trying it now
+    succeeded = "succeeded"
+    failed = "failed"  # attempts exhausted, or refused by the SSRF guard
+    disabled = "disabled"  # the receiver answered 410 Gone
+
+
 class WebhookDelivery(Base):
     """One event to deliver to a job's callback URL; `id` is the stable `webhook-id`."""
 
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("job_id", "event_type", name="uq_webhook_deliveries_job_event"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
@@ -208,8 +226,14 @@ class WebhookDelivery(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The delivery gives up after this attempt number (a redelivery raises it).
+    attempt_limit: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    attempt_log: Mapped[list[WebhookAttempt]] = relationship(
+        order_by="WebhookAttempt.number", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
 
 
 class WebhookAttempt(Base):
@@ -224,3 +248,35 @@ class WebhookAttempt(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     response_excerpt: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` a tenant used on POST /v1/jobs: claimed before the body is read
+    (so a concurrent duplicate sees it in flight), then bound to the job and the payload's
+    fingerprint in the transaction that creates the job."""
+
+    __tablename__ = "idempotency_keys"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="in_flight")  # in_flight | done
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    locked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Upload(Base):
+    """A presigned direct-to-S3 upload; the job made from it takes its id."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    object_key: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    max_bytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))

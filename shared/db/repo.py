@@ -113,6 +113,26 @@ def complete_job(session: Session, job_id: str, result: dict[str, Any], segments
     return bool(res.rowcount)  # type: ignore[attr-defined]
 
 
+def cancel_job(session: Session, job_id: str) -> bool:
+    """Move an active job to `cancelled` and raise its cancel flag (workers read it between
+    stages and batches). False if it had already ended: a finished result is never rewritten."""
+    now = utcnow()
+    res = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE))
+        .values(status=JobStatus.cancelled.value, cancel_requested=True, completed_at=now, updated_at=now)
+    )
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
+def count_active_jobs(session: Session, tenant_id: str) -> int:
+    return int(
+        session.execute(
+            select(func.count()).select_from(Job).where(Job.tenant_id == tenant_id, Job.status.in_(ACTIVE))
+        ).scalar_one()
+    )
+
+
 def set_media_info(session: Session, job_id: str, **values: Any) -> None:
     session.execute(update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values))
 

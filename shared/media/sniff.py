@@ -37,6 +37,7 @@ WEBP = MediaType("image", "webp", "image/webp", "WEBP")
 
 SUPPORTED: tuple[MediaType, ...] = (MP4, MOV, WEBM, MKV, AVI, JPEG, PNG, WEBP)
 BY_EXT = {t.ext: t for t in SUPPORTED}
+BY_MIME = {t.mime: t for t in SUPPORTED}
 ALLOWED_DEMUXERS = frozenset(t.demuxer for t in SUPPORTED if t.kind == "video")
 
 # ISO-BMFF brands that are still images or audio, not video.

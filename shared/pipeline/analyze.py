@@ -4,6 +4,7 @@ worker and the in-process runner so both produce identical numbers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.config import Settings
@@ -16,6 +17,13 @@ from shared.pipeline.score import score_faces, segment_probability
 from shared.pipeline.segment import SEGMENT_DEMUXER, frames_for
 from shared.types import Frame, SegmentResult, SegmentSpec
 
+#: Called between stages and scoring batches; raises (e.g. `Cancelled`) to stop the work.
+StopCheck = Callable[[], None]
+
+
+def _no_check() -> None:
+    return None
+
 
 def analyze_frames(
     frames: list[Frame],
@@ -24,12 +32,15 @@ def analyze_frames(
     detector: FaceDetector,
     classifier: Classifier,
     timings: dict[str, float],
+    check: StopCheck = _no_check,
 ) -> SegmentResult:
+    check()
     t = time.perf_counter()
     crops = detect_faces(frames, detector, margin=classifier.face_margin, crop_size=classifier.input_size)
     timings["detect_s"] = round(time.perf_counter() - t, 4)
+    check()
     t = time.perf_counter()
-    faces = score_faces(crops, classifier)
+    faces = score_faces(crops, classifier, check=check)
     timings["score_s"] = round(time.perf_counter() - t, 4)
     return SegmentResult(
         index=spec.index,
@@ -50,8 +61,10 @@ def analyze_segment(
     classifier: Classifier,
     *,
     rotation: int = 0,
+    check: StopCheck = _no_check,
 ) -> SegmentResult:
-    """Sample, detect and score one segment file whose time range is `spec`."""
+    """Sample, detect and score one segment file whose time range is `spec`. `check` runs
+    between stages and batches so a cancelled job stops within one batch."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     k = frames_for(spec, settings.segment_seconds, settings.frames_per_segment)
@@ -66,7 +79,7 @@ def analyze_segment(
         max_pixels=settings.max_pixels,
     )
     timings["decode_s"] = round(time.perf_counter() - t, 4)
-    return analyze_frames(frames, spec, settings, detector, classifier, timings)
+    return analyze_frames(frames, spec, settings, detector, classifier, timings, check)
 
 
 def analyze_image(
@@ -77,6 +90,7 @@ def analyze_image(
     classifier: Classifier,
     *,
     rotation: int = 0,
+    check: StopCheck = _no_check,
 ) -> SegmentResult:
     """An image is a one-frame, one-segment job."""
     timings: dict[str, float] = {}
@@ -84,4 +98,4 @@ def analyze_image(
     frame = load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)
     timings["decode_s"] = round(time.perf_counter() - t, 4)
     spec = SegmentSpec(index=0, start_s=0.0, end_s=0.0)
-    return analyze_frames([frame], spec, settings, detector, classifier, timings)
+    return analyze_frames([frame], spec, settings, detector, classifier, timings, check)

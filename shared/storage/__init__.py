@@ -184,6 +184,17 @@ class S3Store:
             secure=settings.s3_secure,
             region=settings.s3_region,
         )
+        # Presigned URLs are signed for the host the client will use; without a separate public
+        # endpoint that is the internal one.
+        self.presign_client = self.client
+        if settings.s3_public_endpoint and settings.s3_public_endpoint != settings.s3_endpoint:
+            self.presign_client = Minio(
+                settings.s3_public_endpoint,
+                access_key=settings.s3_access_key,
+                secret_key=settings.s3_secret_key,
+                secure=settings.s3_secure,
+                region=settings.s3_region or "us-east-1",  # no lookup: the public host may be unreachable from here
+            )
         self._bucket_checked = False
         self._lock = threading.Lock()
 
@@ -338,13 +349,13 @@ class S3Store:
     def presigned_put_url(self, key: str, expires: timedelta) -> str:
         self._ensure_bucket()
         try:
-            return self.client.presigned_put_object(self.bucket, _safe_key(key), expires=expires)
+            return self.presign_client.presigned_put_object(self.bucket, _safe_key(key), expires=expires)
         except Exception as exc:
             raise self._errors(exc, key) from exc
 
     def presigned_get_url(self, key: str, expires: timedelta) -> str:
         try:
-            return self.client.presigned_get_object(self.bucket, _safe_key(key), expires=expires)
+            return self.presign_client.presigned_get_object(self.bucket, _safe_key(key), expires=expires)
         except Exception as exc:
             raise self._errors(exc, key) from exc
 

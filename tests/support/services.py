@@ -7,6 +7,7 @@ processes started the way an operator would start them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -67,6 +68,45 @@ def flush_redis(db: int) -> None:
     import redis
 
     redis.Redis(host=REDIS_HOST, port=6379, db=db).flushdb()
+
+
+@dataclass
+class RedisServer:
+    """A private redis-server on a free loopback port: a broker a test may flush whole."""
+
+    port: int
+    proc: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def client(self):  # type: ignore[no-untyped-def]
+        import redis
+
+        return redis.Redis(host="127.0.0.1", port=self.port, db=0)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def start_redis_server(root: Path) -> RedisServer:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed")
+    port = free_port()
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / "redis.log", "wb") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(
+            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_port(port, 15)
+    except TimeoutError:
+        stop_process(proc)
+        raise
+    return RedisServer(port, proc)
 
 
 @dataclass
@@ -152,12 +192,26 @@ class Stack:
         return self.api_url
 
     def start_worker(
-        self, name: str, queues: str, concurrency: int = 1, env: dict[str, str] | None = None
+        self, name: str, queues: str, concurrency: int = 1, env: dict[str, str] | None = None, pool: str = "prefork"
     ) -> subprocess.Popen[bytes]:
         """A worker process; `env` adds settings of its own (ready file, metrics port, ...)."""
         return self.start(
-            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--name", f"{name}@%h", env=env
-        )
+            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
+            "--name", f"{name}@%h", env=env,
+        )  # fmt: skip
+
+    def start_beat(self) -> subprocess.Popen[bytes]:
+        return self.start("beat", "beat")
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run `deepfakestream ARGS` against this stack's settings (admin commands)."""
+        proc = subprocess.run(
+            [sys.executable, "-m", "services.cli", *args],
+            env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"deepfakestream {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
 
     def stop(self, name: str) -> None:
         proc = self.procs.pop(name, None)
@@ -165,6 +219,11 @@ class Stack:
             stop_process(proc, timeout=60)
 
     def stop_all(self) -> None:
+        """Signal every process first, then wait: they shut down in parallel."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
         for name in list(self.procs):
             self.stop(name)
 
