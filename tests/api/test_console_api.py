@@ -52,6 +52,18 @@ def test_config_says_when_auth_is_off(client: httpx.Client) -> None:
     assert client.get("/v1/config").json()["auth_required"] is False
 
 
+def test_config_follows_the_auth_default(tmp_path: Path) -> None:
+    """Unset DFS_AUTH_ENABLED means keys are required on Postgres, not on the embedded SQLite."""
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+    from shared.config import Settings
+
+    for database_url, required in ((None, False), ("postgresql+psycopg2://u@127.0.0.1:1/x", True)):
+        app = create_app(Settings(data_dir=tmp_path, database_url=database_url, auth_enabled=None))
+        assert TestClient(app).get("/v1/config").json()["auth_required"] is required
+
+
 def test_model_card_of_the_served_checkpoint(api: httpx.Client, key: str) -> None:
     """With no DFS_CHECKPOINT the bundled demo checkpoint is served: its card says what it is."""
     from shared.model.card import DEMO_CHECKPOINT, read_meta

@@ -18,7 +18,9 @@ from minio import Minio
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
+from tests.integrator.conftest import make_tenant
 from tests.support.browser import Browser
+from tests.support.receiver import Receiver
 from tests.support.seed import create_tenant_key, seed_completed_job
 from tests.support.services import S3Gateway, Stack, wait_job
 
@@ -322,3 +324,31 @@ def test_delete_a_job(page: Browser, stack: Stack, api: httpx.Client, pg_databas
     time.sleep(0.2)
     assert job.id not in [r.get_attribute("data-job-id") for r in page.find_all("#jobs-table tbody tr")]
     assert api.get(f"/v1/jobs/{job.id}").status_code == 404
+
+
+def test_webhook_deliveries_are_shown_as_they_are_tried(
+    page: Browser, auth_stack: Stack, receiver: Receiver, face_image: Path
+) -> None:
+    """Options on the upload page reach the job; every delivery attempt of its webhook appears
+    on the job page as the webhooks worker makes it (here: a 500, then a 200 after backoff)."""
+    tenant = make_tenant(auth_stack, "newsroom-hooks")
+    hook = receiver.url("/hook/console", "500", "200")
+    page.open(auth_stack.api_url + "/")
+    page.js("sessionStorage.setItem('dfs.apiKey', arguments[0])", tenant.key)
+    page.open(auth_stack.api_url + "/#/")
+    page.wait("#dropzone")
+    page.find("#file").send_keys(str(face_image))
+    page.find(".options summary").click()
+    page.find("#callback-url").send_keys(hook)
+    page.find("#metadata").send_keys('{"case": "web-1"}')
+    page.find("#start-upload").click()
+    page.wait("#verdict-text", timeout=60)
+    assert '{"case":"web-1"}' in page.text("#media-facts")
+
+    page.wait_for(lambda: page.find_all("#deliveries .delivery[data-status=succeeded]"), 30, "the delivery to succeed")
+    section = page.text("#deliveries")
+    assert "job.completed" in section and hook in section
+    codes = [r.find_elements("css selector", "td")[2].text for r in page.find_all("#deliveries tbody tr")]
+    assert codes == ["500", "200"]
+    assert len(receiver.received("/hook/console")) == 2
+    assert page.audit() == []

@@ -7,7 +7,6 @@ from typing import Any
 
 import anyio
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 
 from services.api.deps import PrincipalDep, SettingsDep
 from services.api.problems import problem_responses
@@ -23,23 +22,23 @@ _JOB = r"/v1/jobs/\{[^}/]+\}"
 
 
 def served_features(app: FastAPI) -> dict[str, bool]:
-    """Which optional endpoints this API serves, read from its own routes (so a console never
-    shows a button whose endpoint does not exist in this version)."""
+    """Which optional endpoints this API serves, read from its own OpenAPI document (so a
+    console never shows a button whose endpoint does not exist in this version). The document
+    is built once per app and lists every route of every included router."""
+    paths: dict[str, dict[str, Any]] = app.openapi().get("paths", {})
 
     def has(pattern: str, method: str) -> bool:
         rx = re.compile(pattern + "$")
-        return any(
-            isinstance(r, APIRoute) and method in (r.methods or ()) and rx.match(r.path) is not None for r in app.routes
-        )
+        return any(rx.match(path) and method in ops for path, ops in paths.items())
 
-    return {"delete_job": has(_JOB, "DELETE"), "deliveries": has(_JOB + "/deliveries", "GET")}
+    return {"delete_job": has(_JOB, "delete"), "deliveries": has(_JOB + "/deliveries", "get")}
 
 
 @router.get("/config", response_model=ConfigPublic, summary="Deployment facts a client needs (public)")
 def get_config(request: Request, settings: SettingsDep) -> dict[str, Any]:
     """Public on purpose: a client must learn whether it needs an API key before it has one."""
     return {
-        "auth_required": settings.auth_enabled,
+        "auth_required": settings.auth_required,
         "max_upload_bytes": settings.max_upload_bytes,
         "accepted_types": [
             {"kind": t.kind, "mime": t.mime, "extensions": [t.ext, *EXTENSION_ALIASES.get(t.ext, [])]}

@@ -499,7 +499,11 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
 
   // --- webhook deliveries ------------------------------------------------------------------
 
+  let deliveryChecks = 0;
+  let deliveryTimer = null;
+
   async function loadDeliveries(slot) {
+    deliveryTimer = null;
     let data;
     try {
       ({ data } = await getJSON(`/v1/jobs/${encodeURIComponent(jobId)}/deliveries`, { signal }));
@@ -511,6 +515,12 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
       return;
     }
     const items = Array.isArray(data) ? data : data.items || data.deliveries || [];
+    // follow deliveries still being tried (retries back off for seconds to minutes)
+    deliveryChecks += 1;
+    const unsettled = items.some((d) => d.status === "pending" || d.status === "sending");
+    if ((unsettled || (job.callback_url && !items.length)) && deliveryChecks < 60) {
+      deliveryTimer = setTimeout(() => loadDeliveries(slot), Math.max(config.poll_after_s, 2) * 1000);
+    }
     if (!items.length && !job.callback_url) return;
     slot.hidden = false;
     clear(slot).append(h("h2", { id: "deliveries-heading" }, "Webhook deliveries"));
@@ -523,7 +533,7 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
       slot.append(
         h(
           "div",
-          { class: "delivery" },
+          { class: "delivery", "data-status": d.status || "" },
           h("p", {}, h("strong", {}, d.event_type || d.type || "event"), " → ", h("code", {}, d.url || job.callback_url || ""), " ", h("span", { class: `badge delivery-${d.status}` }, d.status || "")),
           attempts.length
             ? h(
@@ -616,6 +626,7 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
   return () => {
     controller.abort();
     if (timer) clearTimeout(timer);
+    if (deliveryTimer) clearTimeout(deliveryTimer);
     for (const url of objectUrls) URL.revokeObjectURL(url);
     for (const observer of observers) observer.disconnect();
     if (downloadUrl) URL.revokeObjectURL(downloadUrl);
