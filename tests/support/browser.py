@@ -69,6 +69,12 @@ for (const img of document.querySelectorAll("img")) {
 for (const svg of document.querySelectorAll("main svg")) {
   if (svg.getAttribute("role") === "img" && !(svg.getAttribute("aria-labelledby") || svg.getAttribute("aria-label"))) problems.push("chart without a text alternative");
 }
+// a value that never made it into words
+const leaks = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+while (leaks.nextNode()) {
+  const text = leaks.currentNode.textContent;
+  if (/^\s*(null|undefined|NaN)\s*$/.test(text) || /\[object Object\]|\bundefined\b|NaN%/.test(text)) problems.push(`raw value shown: "${text.trim().slice(0, 60)}"`);
+}
 const h1 = [...document.querySelectorAll("h1")].filter(visible);
 if (h1.length !== 1) problems.push(`${h1.length} visible h1 headings`);
 const ids = new Map();

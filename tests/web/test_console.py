@@ -298,9 +298,10 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     card = httpx.get(keyed_api.api_url + "/v1/model", headers={"Authorization": f"Bearer {token}"}).json()
     assert card["warning"] in page.text("#model-card-warning")
     assert card["training"]["description"] in page.text("#model-training")
-    rows = page.find_all("#model-metrics tbody tr")
+    rows = page.find_all("#model-metrics tr.metric-row")
     assert len(rows) == sum(1 for m in card["metrics"].values() for v in m.values() if isinstance(v, dict) and "f1" in v)
     assert "seeded" in page.text("#model-mismatch"), "the job was scored by another checkpoint than the served one"
+    assert page.audit() == []
     assert page.js("return localStorage.length") == 0, "the key is kept for this tab only"
 
     page.find("#sign-out").click()

@@ -5,7 +5,7 @@
 import { ApiError, getJSON, objectUrl, request, retryAfter } from "../api.js";
 import { VERDICT_TEXT, isTerminal, statusBadge } from "../badges.js";
 import { gauge, timeline } from "../charts.js";
-import { clear, h } from "../dom.js";
+import { append, clear, h } from "../dom.js";
 import { bytes, clock, dateTime, duration, number, percent, relative } from "../format.js";
 
 const FACES_SHOWN = 12;
@@ -173,7 +173,7 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
       body.append(facesSection(result));
     }
     const modelSlot = h("section", { class: "card", id: "model-card", "aria-labelledby": "model-heading" }, h("h2", { id: "model-heading" }, "Model"), h("p", { class: "hint" }, "Loading the model card…"));
-    body.append(h("div", { class: "columns" }, mediaSection(), modelSlot));
+    body.append(mediaSection(), modelSlot);
     loadModel(modelSlot, result);
     if (config.features.deliveries) {
       const slot = h("section", { class: "card", id: "deliveries", "aria-labelledby": "deliveries-heading", hidden: true });
@@ -419,7 +419,8 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
     if (result && result.model.sha256 !== card.sha256) {
       slot.append(h("p", { class: "notice", id: "model-mismatch" }, `This job was scored by ${result.model.name} ${result.model.version} (${result.model.sha256.slice(0, 12)}…). The card below describes the model served now.`));
     }
-    slot.append(
+    append(
+      slot,
       h("p", { class: "model-name", id: "model-name" }, h("strong", {}, card.name), ` ${card.version} `, card.trained ? null : h("span", { class: "badge status-failed", id: "model-untrained" }, "untrained weights")),
       card.warning ? h("p", { class: "notice", id: "model-card-warning" }, h("strong", {}, "Caution: "), card.warning) : null,
       card.description ? h("p", {}, card.description) : null,
@@ -463,28 +464,27 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
   }
 
   function metricsBlock(metrics) {
-    const rows = [];
+    const groups = [];
     for (const [dataset, value] of Object.entries(metrics || {})) {
       if (!value || typeof value !== "object") continue;
-      for (const [level, m] of Object.entries(value)) {
-        if (!m || typeof m !== "object" || !("f1" in m)) continue;
-        rows.push(
+      const rows = Object.entries(value)
+        .filter(([, m]) => m && typeof m === "object" && "f1" in m)
+        .map(([level, m]) =>
           h(
             "tr",
-            {},
-            h("td", {}, dataset),
-            h("td", {}, level),
-            h("td", {}, number(m.f1)),
-            h("td", {}, number(m.roc_auc)),
-            h("td", {}, number(m.log_loss)),
-            h("td", {}, number(m.precision)),
-            h("td", {}, number(m.recall)),
-            h("td", {}, m.n === undefined ? "–" : String(m.n)),
+            { class: "metric-row" },
+            h("th", { scope: "row" }, level.replaceAll("_", " ")),
+            h("td", { class: "num" }, number(m.f1)),
+            h("td", { class: "num" }, number(m.roc_auc)),
+            h("td", { class: "num" }, number(m.log_loss)),
+            h("td", { class: "num" }, number(m.precision)),
+            h("td", { class: "num" }, number(m.recall)),
+            h("td", { class: "num" }, m.n === undefined ? "–" : String(m.n)),
           ),
         );
-      }
+      if (rows.length) groups.push(h("tbody", {}, h("tr", { class: "group-row" }, h("th", { colspan: "7", scope: "colgroup" }, dataset)), rows));
     }
-    if (!rows.length) return h("p", { class: "hint", id: "model-metrics" }, "No measured metrics are recorded in this checkpoint.");
+    if (!groups.length) return h("p", { class: "hint", id: "model-metrics" }, "No measured metrics are recorded in this checkpoint.");
     return h(
       "div",
       { class: "metrics", id: "model-metrics" },
@@ -492,7 +492,7 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
       h(
         "div",
         { class: "table-scroll" },
-        h("table", { class: "data-table" }, h("thead", {}, h("tr", {}, ["Data", "Level", "F1", "ROC-AUC", "Log loss", "Precision", "Recall", "N"].map((c) => h("th", { scope: "col" }, c)))), h("tbody", {}, rows)),
+        h("table", { class: "data-table" }, h("thead", {}, h("tr", {}, ["Level", "F1", "ROC-AUC", "Log loss", "Precision", "Recall", "N"].map((c, i) => h("th", { scope: "col", class: i ? "num" : null }, c)))), groups),
       ),
     );
   }
