@@ -22,9 +22,9 @@ from shared.pipeline import (
     analyze_image,
     analyze_segment,
     detect_type,
-    probe,
+    probe_media,
     result_document,
-    split,
+    split_media,
 )
 from shared.types import MediaInfo, SegmentResult
 
@@ -60,13 +60,7 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
 
     t = time.perf_counter()
     media_type = detect_type(path)
-    info = probe(
-        path,
-        media_type,
-        timeout_s=settings.ffmpeg_timeout_s,
-        max_duration_s=settings.max_duration_s,
-        max_pixels=settings.max_pixels,
-    )
+    info = probe_media(path, media_type, settings)
     timings["probe_s"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
@@ -85,15 +79,7 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
     else:
         with tempfile.TemporaryDirectory(prefix="dfs-run-") as tmp:
             t = time.perf_counter()
-            specs = split(
-                path,
-                media_type,
-                info,
-                Path(tmp),
-                segment_seconds=settings.segment_seconds,
-                mode=settings.segment_mode,
-                timeout_s=settings.ffmpeg_timeout_s,
-            )
+            specs = split_media(path, media_type, info, Path(tmp), settings)
             timings["split_s"] = round(time.perf_counter() - t, 3)
             report("analyze", 0, len(specs))
             for i, spec in enumerate(specs):

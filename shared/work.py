@@ -23,7 +23,15 @@ from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
 from shared.media.sniff import BY_EXT, BY_MIME, MediaType
 from shared.model.classifier import Classifier, get_classifier
 from shared.model.face_detector import get_face_detector
-from shared.pipeline import aggregate, analyze_image, analyze_segment, probe, result_document, split
+from shared.pipeline import (
+    aggregate,
+    analyze_image,
+    analyze_segment,
+    probe,
+    probe_media,
+    result_document,
+    split_media,
+)
 from shared.queues import TaskName
 from shared.storage import get_store
 from shared.types import SegmentResult, SegmentSpec
@@ -101,22 +109,8 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
         local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
         check(force=True)
-        info = probe(
-            local,
-            media_type,
-            timeout_s=settings.ffmpeg_timeout_s,
-            max_duration_s=settings.max_duration_s,
-            max_pixels=settings.max_pixels,
-        )
-        specs = split(
-            local,
-            media_type,
-            info,
-            Path(tmp) / "segments",
-            segment_seconds=settings.segment_seconds,
-            mode=settings.segment_mode,
-            timeout_s=settings.ffmpeg_timeout_s,
-        )
+        info = probe_media(local, media_type, settings)
+        specs = split_media(local, media_type, info, Path(tmp) / "segments", settings)
         check(force=True)
         for spec in specs:
             store.put_file(segment_key(job_id, spec.index), spec.path, "video/x-matroska")

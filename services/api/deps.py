@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared.auth import LOCAL_TENANT, Principal, authenticate
 from shared.config import Settings
-from shared.db import session_factory
+from shared.db import session_factory, session_scope
 from shared.ratelimit import RateLimiter
 from shared.storage import ObjectStore, get_store
 
@@ -24,15 +24,8 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 def get_db(settings: SettingsDep) -> Iterator[Session]:
-    session = session_factory(settings.resolved_database_url)()
-    try:
+    with session_scope(settings.resolved_database_url) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db)]

@@ -20,6 +20,7 @@ from shared.config import Settings, get_settings
 from shared.errors import ModelError
 from shared.model.base import InferenceModel, model_cache
 from shared.model.checkpoint import CheckpointMeta, LoadedCheckpoint, load_checkpoint
+from shared.model.network import forward
 from shared.types import ModelIdentity
 
 
@@ -97,17 +98,10 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
             return np.zeros(0, np.float32), np.zeros((0, 1, 1), np.float32)
         probs: list[np.ndarray] = []
         heats: list[np.ndarray] = []
-        cuda = self.device.startswith("cuda")
         for start in range(0, len(crops), self.batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch_size]))
             x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-            x = resize_crops(x, self.input_size)
-            if cuda:
-                x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    logit, heat = model(x)
-            else:
-                logit, heat = model(x)
+            logit, heat = forward(model, resize_crops(x, self.input_size), self.device)
             probs.append(torch.sigmoid(logit.float()).cpu().numpy())
             heats.append(heat.float().cpu().numpy())
         return np.concatenate(probs), np.concatenate(heats)

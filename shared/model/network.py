@@ -201,3 +201,13 @@ class RGBEfficientNet(nn.Module):
         logit = self.fc(self.dropout(f.mean(dim=(2, 3))))[:, 0]
         cam = torch.einsum("bchw,c->bhw", f, self.fc.weight[0]) + self.fc.bias[0]
         return logit, torch.sigmoid(cam)
+
+
+def forward(model: nn.Module, x: torch.Tensor, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logit, heatmap) for a batch already on `device`: bf16 autocast and channels_last on
+    CUDA, plain fp32 on CPU. The one place serving, evaluation and training run the network."""
+    if device.startswith("cuda"):
+        x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            return model(x)  # type: ignore[no-any-return]
+    return model(x)  # type: ignore[no-any-return]

@@ -26,7 +26,7 @@ from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from shared.errors import InvalidRequest
 from shared.model.checkpoint import CheckpointMeta, default_name, save_checkpoint
-from shared.model.network import BACKBONES, NetworkConfig, SRMEfficientNet
+from shared.model.network import BACKBONES, NetworkConfig, SRMEfficientNet, forward
 from shared.training.augment import AugmentConfig
 from shared.training.data import FaceCrops
 from shared.training.extract import FaceRecord, read_index
@@ -138,13 +138,7 @@ def predict(model: SRMEfficientNet, loader: DataLoader[Any], device: str) -> tup
     model.eval()
     probs, labels = [], []
     for x, y in loader:
-        x = x.to(device, non_blocking=True)
-        if device == "cuda":
-            x = x.contiguous(memory_format=torch.channels_last)
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                logit, _ = model(x)
-        else:
-            logit, _ = model(x)
+        logit, _ = forward(model, x.to(device, non_blocking=True), device)
         probs.append(torch.sigmoid(logit.float()).cpu().numpy())
         labels.append(y.numpy())
     return np.concatenate(probs), np.concatenate(labels)
@@ -235,12 +229,7 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
                    disable=not show_progress, leave=False)  # fmt: skip
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if device == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cuda", dtype=torch.bfloat16):
-                    logit, _ = model(x)
-            else:
-                logit, _ = model(x)
+            logit, _ = forward(model, x, device)
             loss = focal_loss(logit, y, cfg.optim.focal_alpha, cfg.optim.focal_gamma)
             opt.zero_grad(set_to_none=True)
             loss.backward()
