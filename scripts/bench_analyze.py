@@ -50,7 +50,7 @@ def main() -> None:
     import torch
 
     from shared.config import Settings
-    from shared.runner import analyze_file
+    from shared.pipeline.runner import analyze_file
 
     with tempfile.TemporaryDirectory(prefix="dfs-bench-") as tmp:
         clips = {

@@ -55,7 +55,7 @@ def main() -> None:
 
     from shared.config import Settings
     from shared.media.samples import make_clip
-    from shared.runner import analyze_file
+    from shared.pipeline.runner import analyze_file
     from shared.training.demo import offline_photo
     from shared.training.metrics import binary_metrics
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+
+#: Called between stages and scoring batches; raises (`Cancelled`) to stop the work. A job's
+#: is `shared.jobs.work.JobCancelCheck`; the in-process runner passes none.
+CancelCheck = Callable[[], None]
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,13 @@ class SegmentResult:
     faces: list[ScoredFace] = field(default_factory=list)
     probability: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    #: How many faces were scored, when the faces themselves are not at hand (a segment read
+    #: back from the database); otherwise `len(faces)`.
+    faces_scored: int | None = None
+
+    @property
+    def face_count(self) -> int:
+        return self.faces_scored if self.faces_scored is not None else len(self.faces)
 
     def to_public(self) -> dict[str, Any]:
         return {
@@ -114,7 +126,7 @@ class SegmentResult:
             "end_s": round(self.end_s, 3),
             "probability": None if self.probability is None else round(self.probability, 6),
             "frames_sampled": self.frames_sampled,
-            "faces": len(self.faces),
+            "faces": self.face_count,
         }
 
 

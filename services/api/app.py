@@ -11,9 +11,9 @@ from fastapi import FastAPI, Request, Response
 from services.api import console, problems
 from services.api.metrics import HTTP_DURATION, HTTP_REQUESTS
 from services.api.routes import deliveries, evidence, info, jobs, ops, uploads
+from shared.access.ratelimit import RateLimiter
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
-from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from shared.auth import LOCAL_TENANT, Principal, authenticate
+from shared.access.auth import LOCAL_TENANT, Principal, authenticate
+from shared.access.ratelimit import RateLimiter
 from shared.config import Settings
-from shared.db import session_factory, session_scope
-from shared.ratelimit import RateLimiter
+from shared.db import session_scope
 from shared.storage import ObjectStore, get_store
 
 
@@ -28,7 +28,9 @@ def get_db(settings: SettingsDep) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_db)]
+#: One transaction per request, committed when the route returns and before the answer is
+#: sent (`scope="function"`), so a client never sees a write that might still roll back.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
 def get_object_store(settings: SettingsDep) -> ObjectStore:
@@ -54,10 +56,8 @@ def get_principal(
     if not settings.auth_required:
         principal = Principal(tenant_id=LOCAL_TENANT)
     else:
-        factory = session_factory(settings.resolved_database_url)
-        with factory() as session:
+        with session_scope(settings.resolved_database_url) as session:
             principal = authenticate(session, request.headers.get("authorization"))
-            session.commit()
     limiter: RateLimiter = request.app.state.rate_limiter
     limiter.hit(
         f"key:{principal.key_id}" if principal.key_id else f"tenant:{principal.tenant_id}",

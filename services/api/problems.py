@@ -102,8 +102,10 @@ def _title(status: int) -> str:
         return "Error"
 
 
-def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries saying these statuses answer with a problem document."""
+def problem_responses(*codes: int, auth: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries saying these statuses answer with a problem document; a
+    route behind an API key also answers 401 (no or bad key) and 429 (rate limited)."""
     from services.api.schemas import ProblemPublic
 
-    return {code: {"model": ProblemPublic, "content": {PROBLEM_JSON: {}}} for code in codes}
+    statuses = sorted({*codes, *((401, 429) if auth else ())})
+    return {code: {"model": ProblemPublic, "content": {PROBLEM_JSON: {}}} for code in statuses}

@@ -1,4 +1,5 @@
-"""Public response shapes (see ../shared/API.md). Used for OpenAPI and for serialising jobs."""
+"""Request and response shapes that belong to the HTTP API alone (see ../shared/API.md). The
+job and delivery documents are domain models: `shared/jobs/schemas.py`, `shared/webhooks/schemas.py`."""
 
 from __future__ import annotations
 
@@ -6,49 +7,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-
-
-class MediaPublic(BaseModel):
-    kind: Literal["video", "image"]
-    filename: str | None = None
-    size_bytes: int
-    duration_s: float | None = None
-    width: int | None = None
-    height: int | None = None
-    fps: float | None = None
-    deleted_at: datetime | None = Field(
-        None, description="When the media was deleted (cancel, DELETE, or retention); the result stays."
-    )
-
-
-class ProgressPublic(BaseModel):
-    segments_total: int | None = None
-    segments_done: int = 0
-
-
-class ModelPublic(BaseModel):
-    name: str
-    version: str
-    sha256: str
-
-
-class SegmentPublic(BaseModel):
-    index: int
-    start_s: float
-    end_s: float
-    probability: float | None = None
-    frames_sampled: int
-    faces: int
-
-
-class ResultPublic(BaseModel):
-    verdict: Literal["fake", "real", "no_face"]
-    probability: float | None = Field(None, description="Probability that the media is manipulated; null for no_face.")
-    threshold: float
-    model: ModelPublic
-    segments: list[SegmentPublic]
-    faces_scored: int
-    warning: str | None = None
 
 
 class FieldProblem(BaseModel):
@@ -66,25 +24,6 @@ class ProblemPublic(BaseModel):
     detail: str | None = None
     instance: str | None = None
     errors: list[FieldProblem] | None = Field(None, description="One entry per invalid field (422).")
-
-
-class JobPublic(BaseModel):
-    id: str
-    status: Literal["queued", "processing", "completed", "failed", "cancelled"]
-    created_at: datetime
-    updated_at: datetime
-    completed_at: datetime | None = None
-    media: MediaPublic
-    progress: ProgressPublic
-    result: ResultPublic | None = None
-    error: dict[str, Any] | None = None
-    callback_url: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-class JobList(BaseModel):
-    items: list[JobPublic]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next (older) page.")
 
 
 class JobFromUpload(BaseModel):
@@ -114,32 +53,6 @@ class UploadPublic(BaseModel):
     max_bytes: int = Field(description="Larger uploads are refused (413) when the job is created.")
 
 
-class AttemptPublic(BaseModel):
-    number: int
-    started_at: datetime
-    finished_at: datetime | None = None
-    status_code: int | None = Field(None, description="The receiver's HTTP status; null when no response came.")
-    duration_ms: int | None = None
-    response_excerpt: str | None = Field(None, description="First 512 bytes of the receiver's answer.")
-    error: str | None = Field(None, description="Timeout, connection error, or why the URL was refused.")
-
-
-class DeliveryPublic(BaseModel):
-    id: str = Field(description="The `webhook-id` header: the same on every attempt of this event.")
-    type: Literal["job.completed", "job.failed", "job.cancelled"]
-    url: str
-    status: Literal["pending", "sending", "succeeded", "failed", "disabled"]
-    max_attempts: int
-    next_attempt_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-    attempts: list[AttemptPublic]
-
-
-class DeliveryList(BaseModel):
-    items: list[DeliveryPublic]
-
-
 class RedeliverRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
@@ -147,23 +60,6 @@ class RedeliverRequest(BaseModel):
 
 
 # --- evidence, model card and console configuration ----------------------------------------
-
-
-class FacePublic(BaseModel):
-    segment_index: int
-    frame_index: int = Field(description="Index of the frame among the segment's sampled frames.")
-    face_index: int = Field(description="Index of the face within its frame.")
-    time_s: float = Field(description="Time of the frame in the media, in seconds.")
-    box: list[float] = Field(description="Face box `[x1, y1, x2, y2]` in pixels of the upright frame.")
-    detection_confidence: float
-    probability: float = Field(description="Probability that this face is manipulated.")
-    thumbnail_url: str | None = Field(None, description="The face crop (JPEG), for the most suspicious faces.")
-    heatmap_url: str | None = Field(None, description="The crop with the model's heatmap overlaid (JPEG).")
-
-
-class FaceList(BaseModel):
-    items: list[FacePublic]
-    next_cursor: str | None = Field(None, description="Pass as `cursor` to get the next page.")
 
 
 class ModelCardPublic(BaseModel):

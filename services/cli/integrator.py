@@ -58,7 +58,7 @@ def tenants() -> None:
 @friendly_errors
 def tenants_create(name: str, tenant_id: str | None, max_running_jobs: int | None) -> None:
     """Create a tenant; prints its id and its webhook secret (shown only now)."""
-    from shared.tenants import create_tenant
+    from shared.access.tenants import create_tenant
 
     with _session() as s:
         tenant, secret = create_tenant(s, name, tenant_id, max_running_jobs=max_running_jobs)
@@ -71,7 +71,7 @@ def tenants_create(name: str, tenant_id: str | None, max_running_jobs: int | Non
 @friendly_errors
 def tenants_list() -> None:
     """List tenants (never their secrets)."""
-    from shared.tenants import list_tenants
+    from shared.access.tenants import list_tenants
 
     with _session() as s:
         for t in list_tenants(s):
@@ -92,8 +92,8 @@ def tenants_list() -> None:
 def tenants_rotate(tenant_id: str, grace_hours: float | None) -> None:
     """Make a new webhook secret (printed once). During the grace period every webhook carries
     both signatures, so receivers can switch over without losing an event."""
+    from shared.access.tenants import rotate_webhook_secret
     from shared.config import get_settings
-    from shared.tenants import rotate_webhook_secret
 
     grace = timedelta(hours=grace_hours) if grace_hours is not None else timedelta(seconds=get_settings().webhook_secret_grace_s)
     with _session() as s:
@@ -110,7 +110,7 @@ def tenants_rotate(tenant_id: str, grace_hours: float | None) -> None:
 @friendly_errors
 def tenants_set_quota(tenant_id: str, max_running_jobs: int | None, use_default: bool) -> None:
     """Set the tenant's cap on unfinished (queued + processing) jobs."""
-    from shared.tenants import set_max_running_jobs
+    from shared.access.tenants import set_max_running_jobs
 
     if (max_running_jobs is None) == (not use_default):
         raise click.UsageError("give either --max-running-jobs N or --default")
@@ -135,7 +135,7 @@ def keys() -> None:
 @friendly_errors
 def keys_create(tenant_id: str, name: str, rate_limit_per_minute: int | None, burst: int | None) -> None:
     """Create a key; prints it once (only its hash is stored)."""
-    from shared.auth import create_api_key
+    from shared.access.auth import create_api_key
 
     with _session() as s:
         key, token = create_api_key(
@@ -150,7 +150,7 @@ def keys_create(tenant_id: str, name: str, rate_limit_per_minute: int | None, bu
 @friendly_errors
 def keys_list(tenant_id: str | None) -> None:
     """List keys: id, prefix, tenant, name, state (never the key itself)."""
-    from shared.auth import list_api_keys
+    from shared.access.auth import list_api_keys
 
     with _session() as s:
         for k in list_api_keys(s, tenant_id):
@@ -163,7 +163,7 @@ def keys_list(tenant_id: str | None) -> None:
 @friendly_errors
 def keys_revoke(key: str) -> None:
     """Revoke a key by id or prefix; it answers 401 from the next request on."""
-    from shared.auth import revoke_api_key
+    from shared.access.auth import revoke_api_key
 
     with _session() as s:
         revoked = revoke_api_key(s, key)

@@ -63,7 +63,7 @@ def cli() -> None:
 def analyze(file: Path, as_json: bool, checkpoint: str | None, faces: bool) -> None:
     """Analyse FILE (video or image) in this process, with no servers."""
     from shared.config import get_settings
-    from shared.runner import analyze_file
+    from shared.pipeline.runner import analyze_file
 
     settings = get_settings()
     if checkpoint:

@@ -6,8 +6,8 @@ from celery import Task
 
 from services.worker.app import app
 from services.worker.shell import run_job_task
-from shared.queues import TaskName
-from shared.work import detect_segment
+from shared.broker.queues import TaskName
+from shared.jobs.work import detect_segment
 
 
 @app.task(name=TaskName.detect.value, bind=True, acks_late=True, max_retries=None)

@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 
 from services.worker.app import app
-from shared.broker import enqueue
+from shared.broker.queues import Queue, TaskName
 from shared.config import get_settings
-from shared.db import session_scope
-from shared.lifecycle import expire
-from shared.queues import Queue, TaskName
+from shared.db import scope_for
+from shared.jobs.events import dispatch
+from shared.jobs.lifecycle import expire
+from shared.jobs.work import reconcile
 from shared.webhooks.delivery import sweep
-from shared.work import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,12 @@ log = logging.getLogger(__name__)
 def reconcile_jobs() -> int:
     settings = get_settings()
     todo = reconcile(settings)
-    with session_scope() as s:
-        deliveries = sweep(s, settings)
-    todo += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in deliveries]
-    for name, args in todo:
-        enqueue(name, *args)
-    if todo:
-        log.warning("reconciler re-queued %d tasks", len(todo))
-    return len(todo)
+    with scope_for(settings)() as s:
+        todo.tasks += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in sweep(s, settings)]
+    dispatch(todo.tasks, todo.finished, settings)
+    if todo.tasks or todo.finished:
+        log.warning("reconciler re-queued %d tasks and failed %d stuck jobs", len(todo.tasks), len(todo.finished))
+    return len(todo.tasks)
 
 
 @app.task(name=TaskName.retention.value, acks_late=True, ignore_result=True)

@@ -6,8 +6,8 @@ from celery import Task
 
 from services.worker.app import app
 from services.worker.shell import run_job_task
-from shared.queues import TaskName
-from shared.work import segment_job
+from shared.broker.queues import TaskName
+from shared.jobs.work import segment_job
 
 
 @app.task(name=TaskName.segment.value, bind=True, acks_late=True, max_retries=None)

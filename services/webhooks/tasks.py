@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from services.worker.app import app
 from shared.broker import enqueue
+from shared.broker.queues import TaskName
 from shared.config import get_settings
-from shared.queues import TaskName
 from shared.webhooks.delivery import attempt
 
 #: Longer waits are not parked in the broker as ETA messages (which a Redis broker would

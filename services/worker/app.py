@@ -117,9 +117,9 @@ def _remember_node_name(sender: Any, **_: Any) -> None:
 def _name_this_process() -> None:
     """Segments record who scored them: node name + pid tells apart the pool processes of all
     the workers on one host, which share the host name."""
-    import shared.work
+    import shared.jobs.work
 
-    shared.work.WORKER_NAME = f"{_node_name}:{os.getpid()}"
+    shared.jobs.work.WORKER_NAME = f"{_node_name}:{os.getpid()}"
 
 
 @worker_init.connect

@@ -19,10 +19,12 @@ from typing import Any
 from celery import Task
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from shared.broker import enqueue
 from shared.config import get_settings
-from shared.errors import BrokerUnavailable, Cancelled, DFSError
-from shared.work import Next, fail
+from shared.errors import Cancelled, DFSError
+from shared.jobs.events import dispatch
+from shared.jobs.lifecycle import delete_media
+from shared.jobs.work import Next, fail
+from shared.storage import get_store
 
 log = logging.getLogger(__name__)
 
@@ -53,35 +55,18 @@ def run_job_task(
             raise task.retry(exc=exc, countdown=countdown) from exc
         log.exception("task failed", extra=extra)
         try:
-            changed = fail(job_id, exc, segment)
+            failed = fail(job_id, exc, segment)
         except Exception:  # the database itself is down: let the broker redeliver later
             log.exception("could not record the failure", extra=extra)
             raise
-        if changed:
-            notify_finished(job_id)
+        dispatch([], failed.finished, get_settings())
         return None
     if isinstance(outcome, Next):
-        for name, args in outcome.tasks:
-            enqueue(name, *args)
+        dispatch(outcome.tasks, outcome.finished, get_settings())
     return outcome
 
 
-def notify_finished(job_id: str) -> None:
-    """Queue the job's terminal-event webhook. The delivery row is already stored, so a broker
-    outage here only delays it until the maintenance sweep re-queues it."""
-    from shared.events import job_finished
-
-    for name, args in job_finished(job_id):
-        try:
-            enqueue(name, *args)
-        except BrokerUnavailable as exc:
-            log.warning("webhook not queued (the sweep will retry): %s", exc, extra={"job_id": job_id})
-
-
 def _drop_media(job_id: str, extra: dict[str, Any]) -> None:
-    from shared.lifecycle import delete_media
-    from shared.storage import get_store
-
     try:
         removed = delete_media(get_store(), job_id)
     except Exception:  # retention deletes it later

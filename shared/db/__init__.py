@@ -1,9 +1,11 @@
 """Persistence: models, engines/sessions, and the data-access functions in `repo`."""
 
 from shared.db.engine import (
+    SessionScope,
     dispose_engines,
     get_engine,
     ping,
+    scope_for,
     session_factory,
     session_scope,
     upgrade_database,
@@ -41,6 +43,8 @@ __all__ = [
     "dispose_engines",
     "get_engine",
     "ping",
+    "SessionScope",
+    "scope_for",
     "session_factory",
     "session_scope",
     "upgrade_database",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,16 @@ def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 
+#: Opens a transaction: `with sessions() as s: ...` commits on success, rolls back on error.
+#: Work functions take one, so they run on the database their caller chose.
+SessionScope = Callable[[], AbstractContextManager[Session]]
+
+
+def scope_for(settings: Settings) -> SessionScope:
+    """The session scope of the database `settings` name."""
+    return partial(session_scope, settings.resolved_database_url)
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
@@ -99,7 +110,3 @@ def current_revision(url: str | None = None) -> str | None:
 
     with get_engine(url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def settings_engine(settings: Settings) -> Engine:
-    return get_engine(settings.resolved_database_url)

@@ -17,7 +17,8 @@ from shared.types import ScoredFace
 ACTIVE = (JobStatus.queued.value, JobStatus.processing.value)
 
 
-def _insert(session: Session) -> Any:
+def dialect_insert(session: Session) -> Any:
+    """The `insert` construct of the session's dialect (for ON CONFLICT upserts)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects import postgresql
@@ -141,7 +142,7 @@ def insert_segments(session: Session, job_id: str, rows: Sequence[dict[str, Any]
     """Insert segment rows; rows already present (same job and index) are left untouched."""
     if not rows:
         return
-    insert = _insert(session)
+    insert = dialect_insert(session)
     stmt = insert(Segment).values([{"job_id": job_id, **r} for r in rows])
     session.execute(stmt.on_conflict_do_nothing(index_elements=["job_id", "index"]))
     session.execute(
@@ -218,14 +219,6 @@ def bump_segment_attempts(session: Session, job_id: str, index: int) -> None:
         update(Segment)
         .where(Segment.job_id == job_id, Segment.index == index)
         .values(attempts=Segment.attempts + 1, updated_at=utcnow())
-    )
-
-
-def faces_of(session: Session, job_id: str) -> list[Face]:
-    return list(
-        session.execute(
-            select(Face).where(Face.job_id == job_id).order_by(Face.segment_index, Face.frame_index, Face.face_index)
-        ).scalars()
     )
 
 

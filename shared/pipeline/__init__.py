@@ -5,7 +5,13 @@ from pathlib import Path
 
 from shared.config import Settings
 from shared.media.sniff import MediaType
-from shared.pipeline.aggregate import aggregate, result_document
+from shared.pipeline.aggregate import (
+    aggregate,
+    media_result,
+    model_record,
+    result_document,
+    video_probability,
+)
 from shared.pipeline.analyze import analyze_image, analyze_segment
 from shared.pipeline.faces import detect_faces
 from shared.pipeline.frames import load_image, sample_frames
@@ -48,6 +54,8 @@ __all__ = [
     "detect_faces",
     "detect_type",
     "load_image",
+    "media_result",
+    "model_record",
     "parse_ffprobe",
     "probe",
     "result_document",
@@ -55,4 +63,5 @@ __all__ = [
     "score_faces",
     "segment_probability",
     "split",
+    "video_probability",
 ]

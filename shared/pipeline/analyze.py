@@ -4,7 +4,6 @@ worker and the in-process runner so both produce identical numbers."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from shared.config import Settings
@@ -15,10 +14,7 @@ from shared.pipeline.faces import detect_faces
 from shared.pipeline.frames import load_image, sample_frames
 from shared.pipeline.score import score_faces, segment_probability
 from shared.pipeline.segment import SEGMENT_DEMUXER, frames_for
-from shared.types import Frame, SegmentResult, SegmentSpec
-
-#: Called between stages and scoring batches; raises (e.g. `Cancelled`) to stop the work.
-StopCheck = Callable[[], None]
+from shared.types import CancelCheck, Frame, SegmentResult, SegmentSpec
 
 
 def _no_check() -> None:
@@ -32,15 +28,15 @@ def analyze_frames(
     detector: FaceDetector,
     classifier: Classifier,
     timings: dict[str, float],
-    check: StopCheck = _no_check,
+    cancel_check: CancelCheck = _no_check,
 ) -> SegmentResult:
-    check()
+    cancel_check()
     t = time.perf_counter()
     crops = detect_faces(frames, detector, margin=classifier.face_margin, crop_size=classifier.input_size)
     timings["detect_s"] = round(time.perf_counter() - t, 4)
-    check()
+    cancel_check()
     t = time.perf_counter()
-    faces = score_faces(crops, classifier, check=check)
+    faces = score_faces(crops, classifier, cancel_check=cancel_check)
     timings["score_s"] = round(time.perf_counter() - t, 4)
     return SegmentResult(
         index=spec.index,
@@ -48,7 +44,7 @@ def analyze_frames(
         end_s=spec.end_s,
         frames_sampled=len(frames),
         faces=faces,
-        probability=segment_probability(faces),
+        probability=segment_probability([f.probability for f in faces]),
         timings=timings,
     )
 
@@ -61,10 +57,10 @@ def analyze_segment(
     classifier: Classifier,
     *,
     rotation: int = 0,
-    check: StopCheck = _no_check,
+    cancel_check: CancelCheck = _no_check,
 ) -> SegmentResult:
-    """Sample, detect and score one segment file whose time range is `spec`. `check` runs
-    between stages and batches so a cancelled job stops within one batch."""
+    """Sample, detect and score one segment file whose time range is `spec`. `cancel_check`
+    runs between stages and batches so a cancelled job stops within one batch."""
     timings: dict[str, float] = {}
     t = time.perf_counter()
     k = frames_for(spec, settings.segment_seconds, settings.frames_per_segment)
@@ -79,7 +75,7 @@ def analyze_segment(
         max_pixels=settings.max_pixels,
     )
     timings["decode_s"] = round(time.perf_counter() - t, 4)
-    return analyze_frames(frames, spec, settings, detector, classifier, timings, check)
+    return analyze_frames(frames, spec, settings, detector, classifier, timings, cancel_check)
 
 
 def analyze_image(
@@ -90,7 +86,7 @@ def analyze_image(
     classifier: Classifier,
     *,
     rotation: int = 0,
-    check: StopCheck = _no_check,
+    cancel_check: CancelCheck = _no_check,
 ) -> SegmentResult:
     """An image is a one-frame, one-segment job."""
     timings: dict[str, float] = {}
@@ -98,4 +94,4 @@ def analyze_image(
     frame = load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)
     timings["decode_s"] = round(time.perf_counter() - t, 4)
     spec = SegmentSpec(index=0, start_s=0.0, end_s=0.0)
-    return analyze_frames([frame], spec, settings, detector, classifier, timings, check)
+    return analyze_frames([frame], spec, settings, detector, classifier, timings, cancel_check)

@@ -21,14 +21,14 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.access.tenants import ensure_tenant, signing_secrets
 from shared.config import Settings
 from shared.db.engine import session_scope
 from shared.db.models import DeliveryStatus, Job, JobStatus, WebhookAttempt, WebhookDelivery, utcnow
-from shared.db.repo import _insert
+from shared.db.repo import dialect_insert
 from shared.errors import Conflict, NotFound
 from shared.ids import new_ulid
-from shared.presenters import job_public, rfc3339
-from shared.tenants import ensure_tenant, signing_secrets
+from shared.jobs.presenters import job_document, rfc3339
 from shared.webhooks.netguard import CallbackRefused, CallbackUnresolvable, resolve_target
 from shared.webhooks.signing import webhook_headers
 
@@ -51,7 +51,7 @@ def new_message_id() -> str:
 
 def event_payload(event_type: str, job: Job, at: datetime) -> str:
     """The exact body sent (and signed) on every try of this event."""
-    return json.dumps({"type": event_type, "timestamp": rfc3339(at), "data": job_public(job)}, separators=(",", ":"))
+    return json.dumps({"type": event_type, "timestamp": rfc3339(at), "data": job_document(job)}, separators=(",", ":"))
 
 
 def create_delivery(session: Session, job: Job, settings: Settings) -> str | None:
@@ -62,7 +62,7 @@ def create_delivery(session: Session, job: Job, settings: Settings) -> str | Non
         return None
     ensure_tenant(session, job.tenant_id)
     now = utcnow()
-    insert = _insert(session)
+    insert = dialect_insert(session)
     session.execute(
         insert(WebhookDelivery)
         .values(

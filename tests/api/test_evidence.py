@@ -14,7 +14,7 @@ import httpx
 import pytest
 from minio import Minio
 
-from shared.keys import artifact_prefix
+from shared.storage.keys import artifact_prefix
 from tests.support.seed import SeededJob, create_tenant_key, seed_completed_job
 from tests.support.services import S3Gateway, Stack, wait_job
 

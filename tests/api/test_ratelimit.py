@@ -9,9 +9,9 @@ import uuid
 
 import pytest
 
+from shared.access.ratelimit import RateLimiter
 from shared.config import Settings
 from shared.errors import RateLimited
-from shared.ratelimit import RateLimiter
 from tests.support.services import redis_url
 
 
@@ -32,7 +32,7 @@ def test_bucket_allows_the_burst_then_answers_with_retry_after() -> None:
 
 
 def test_filesystem_broker_skips_rate_limiting_with_a_log_line(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="shared.ratelimit"):
+    with caplog.at_level(logging.INFO, logger="shared.access.ratelimit"):
         limiter = RateLimiter(Settings(broker_url=None))
     assert not limiter.enabled
     assert "rate limiting is off" in caplog.text and "not Redis" in caplog.text
@@ -44,6 +44,6 @@ def test_an_unreachable_redis_lets_requests_through(caplog: pytest.LogCaptureFix
     from tests.support.services import free_port
 
     limiter = RateLimiter(Settings(broker_url=f"redis://127.0.0.1:{free_port()}/0"))
-    with caplog.at_level(logging.WARNING, logger="shared.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="shared.access.ratelimit"):
         limiter.hit("k")
     assert "let through" in caplog.text

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.queues import Queue
+from shared.broker.queues import Queue
 from tests.deploy.support import resolve_cli, setting_names
 from tests.deploy.test_dockerfile import env_of as dockerfile_env
 from tests.deploy.test_dockerfile import stages as dockerfile_stages

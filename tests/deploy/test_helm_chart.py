@@ -15,8 +15,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from shared.broker.queues import Queue
 from shared.config import Settings
-from shared.queues import Queue
 from tests.deploy.support import (
     CHART,
     by_kind,

@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from services.api.routes.jobs import insert_job
-from shared.auth import Principal
+from shared.access.auth import Principal
+from shared.broker.queues import TaskName
+from shared.config import get_settings
 from shared.db import Face, Job, Segment, session_scope
 from shared.ids import new_ulid
+from shared.jobs.submit import NewJob, insert_job
+from shared.jobs.work import aggregate_job, detect_segment, segment_job
 from shared.media.sniff import MP4
-from shared.queues import TaskName
 from shared.storage import get_store
-from shared.work import aggregate_job, detect_segment, segment_job, source_key
+from shared.storage.keys import source_key
 
 
 def _counts(job_id: str) -> tuple[int, int]:
@@ -33,10 +35,9 @@ def test_redelivered_tasks_change_nothing(service_settings: object, face_clip: P
     job_id = new_ulid()
     key = source_key(job_id, "mp4")
     get_store().put_file(key, face_clip, MP4.mime)
-    insert_job(
-        job_id=job_id, principal=Principal("local"), media_type=MP4, filename=face_clip.name,
-        size=face_clip.stat().st_size, key=key, callback_url=None, metadata={},
-    )  # fmt: skip
+    new = NewJob(job_id=job_id, media_type=MP4, filename=face_clip.name, size=face_clip.stat().st_size,
+                 key=key, callback_url=None, metadata={})  # fmt: skip
+    insert_job(new, Principal("local"), get_settings())
 
     first = segment_job(job_id)
     assert [t for t, _ in first.tasks] == [TaskName.detect] * 3
@@ -56,10 +57,10 @@ def test_redelivered_tasks_change_nothing(service_settings: object, face_clip: P
     assert detect_segment(job_id, 2).tasks == [(TaskName.aggregate, (job_id,))], "still asks for aggregation"
     segs, faces = _counts(job_id)
 
-    assert aggregate_job(job_id) is True
+    assert aggregate_job(job_id).finished == [job_id]
     with session_scope() as s:
         verdict = s.get(Job, job_id).result
-    assert aggregate_job(job_id) is False  # already completed: nothing rewritten
+    assert aggregate_job(job_id).finished == []  # already completed: nothing rewritten
     assert segment_job(job_id).tasks == []
     assert detect_segment(job_id, 1).tasks == []
     with session_scope() as s:

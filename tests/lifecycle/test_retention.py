@@ -7,7 +7,7 @@ from datetime import timedelta
 from shared.config import Settings
 from shared.db import IdempotencyKey, Job, JobStatus, Upload, session_scope
 from shared.db.models import utcnow
-from shared.lifecycle import expire
+from shared.jobs.lifecycle import expire
 from shared.storage import get_store
 
 

@@ -40,19 +40,21 @@ def test_evidence_overlays_are_jpegs_of_the_face() -> None:
 def test_detector_stores_evidence_for_the_top_faces(embedded_settings: object, face_image: Path) -> None:
     from sqlalchemy import select
 
-    from services.api.routes.jobs import insert_job
-    from shared.auth import Principal
+    from shared.access.auth import Principal
+    from shared.config import get_settings
     from shared.db import Face, session_scope
     from shared.ids import new_ulid
-    from shared.keys import source_key
+    from shared.jobs.submit import NewJob, insert_job
+    from shared.jobs.work import detect_segment
     from shared.media.sniff import JPEG
     from shared.storage import get_store
-    from shared.work import detect_segment
+    from shared.storage.keys import source_key
 
     job_id = new_ulid()
     get_store().put_file(source_key(job_id, "jpg"), face_image, JPEG.mime)
-    insert_job(job_id=job_id, principal=Principal("local"), media_type=JPEG, filename="g.jpg",
-               size=face_image.stat().st_size, key=source_key(job_id, "jpg"), callback_url=None, metadata={})  # fmt: skip
+    new = NewJob(job_id=job_id, media_type=JPEG, filename="g.jpg", size=face_image.stat().st_size,
+                 key=source_key(job_id, "jpg"), callback_url=None, metadata={})  # fmt: skip
+    insert_job(new, Principal("local"), get_settings())
     detect_segment(job_id, 0)
     with session_scope() as s:
         faces = list(s.execute(select(Face).where(Face.job_id == job_id)).scalars())

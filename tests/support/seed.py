@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from minio import Minio
 
-from shared.auth import generate_key
+from shared.access.auth import generate_key
 from shared.db import ApiKey, Face, Job, JobStatus, Tenant, session_scope
 from shared.db.models import utcnow
 from shared.ids import new_ulid
-from shared.keys import face_artifact_keys, source_key
+from shared.storage.keys import face_artifact_keys, source_key
 
 
 def jpeg_bytes(colour: tuple[int, int, int], size: int = 32) -> bytes:

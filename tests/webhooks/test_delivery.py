@@ -11,8 +11,7 @@ import pytest
 from shared.config import Settings, get_settings
 from shared.db import DeliveryStatus, Job, JobStatus, WebhookDelivery, session_scope
 from shared.db.models import utcnow
-from shared.events import job_finished
-from shared.queues import TaskName
+from shared.jobs.events import record_finished
 from shared.webhooks.delivery import attempt, deliveries_of, sweep
 from tests.support.receiver import Receiver, start_receiver
 
@@ -49,8 +48,8 @@ def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> Settings:
 def test_a_callback_that_resolves_to_loopback_is_refused_at_send_time(embedded_settings: Settings, rx: Receiver) -> None:
     # `localhost` passes no submit-time DNS check here (as a rebinding name would); the send-time check catches it
     job_id = finished_job(rx.url("/hook/internal", "200").replace("127.0.0.1", "localhost"))
-    [(task, (delivery_id,))] = job_finished(job_id)
-    assert task is TaskName.deliver_webhook
+    delivery_id = record_finished(job_id, embedded_settings)
+    assert delivery_id is not None
     outcome = attempt(delivery_id, embedded_settings)
     assert outcome is not None and outcome.status == DeliveryStatus.failed.value and outcome.retry_in_s is None
     assert rx.received("/hook/internal") == []
@@ -65,8 +64,9 @@ def test_allow_listed_loopback_is_delivered_and_redirects_are_not_followed(
 ) -> None:
     settings = allow_loopback(monkeypatch)
     job_id = finished_job(rx.url("/hook/moved", "302", "200"))
-    [(_, (delivery_id,))] = job_finished(job_id)
-    assert job_finished(job_id) == [(TaskName.deliver_webhook, (delivery_id,))], "one delivery per event"
+    delivery_id = record_finished(job_id, settings)
+    assert delivery_id is not None
+    assert record_finished(job_id, settings) == delivery_id, "one delivery per event"
     first = attempt(delivery_id, settings)
     assert first is not None and first.status == "pending" and first.retry_in_s is not None
     assert attempt(delivery_id, settings) is None, "a duplicate message before the retry is due does nothing"
@@ -78,7 +78,7 @@ def test_allow_listed_loopback_is_delivered_and_redirects_are_not_followed(
     with session_scope() as s:
         [d] = deliveries_of(s, job_id)
         assert [(a.number, a.status_code) for a in d.attempt_log] == [(1, 302), (2, 200)]
-    assert job_finished(job_id) == [], "a delivered event is not queued again"
+    assert record_finished(job_id, settings) is None, "a delivered event is not queued again"
 
 
 def test_the_sweep_requeues_lost_messages_and_stuck_attempts(
@@ -86,7 +86,8 @@ def test_the_sweep_requeues_lost_messages_and_stuck_attempts(
 ) -> None:
     settings = allow_loopback(monkeypatch)
     job_id = finished_job(rx.url("/hook/swept", "200"), status=JobStatus.failed.value)
-    [(_, (delivery_id,))] = job_finished(job_id)
+    delivery_id = record_finished(job_id, settings)
+    assert delivery_id is not None
     with session_scope() as s:
         assert sweep(s, settings) == [], "a fresh delivery's message is still on its way"
         d = s.get(WebhookDelivery, delivery_id)

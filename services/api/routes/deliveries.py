@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Body
-from fastapi.responses import JSONResponse
 
-from services.api.deps import PrincipalDep, SettingsDep
-from services.api.routes.jobs import problems
-from services.api.schemas import DeliveryList, RedeliverRequest
+from services.api.deps import PrincipalDep, SessionDep, SettingsDep
+from services.api.problems import problem_responses
+from services.api.schemas import RedeliverRequest
 from shared.broker import enqueue
-from shared.db import repo, session_scope
-from shared.presenters import delivery_public
-from shared.queues import TaskName
+from shared.broker.queues import TaskName
+from shared.db import repo, scope_for
 from shared.webhooks.delivery import deliveries_of, redeliver
+from shared.webhooks.presenters import delivery_public
+from shared.webhooks.schemas import DeliveryList
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 
@@ -20,20 +20,19 @@ router = APIRouter(prefix="/v1", tags=["webhooks"])
 @router.get(
     "/jobs/{job_id}/deliveries",
     response_model=DeliveryList,
-    responses=problems(404),
+    responses=problem_responses(404),
     summary="The job's webhook deliveries, each with every attempt",
 )
-def list_deliveries(job_id: str, settings: SettingsDep, principal: PrincipalDep) -> dict[str, object]:
-    with session_scope(settings.resolved_database_url) as s:
-        repo.get_job(s, job_id, principal.tenant_id)
-        return {"items": [delivery_public(d) for d in deliveries_of(s, job_id)]}
+def list_deliveries(job_id: str, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
+    repo.get_job(session, job_id, principal.tenant_id)
+    return DeliveryList(items=[delivery_public(d) for d in deliveries_of(session, job_id)])
 
 
 @router.post(
     "/jobs/{job_id}/deliveries/redeliver",
     status_code=202,
     response_model=DeliveryList,
-    responses=problems(404, 409, 422),
+    responses=problem_responses(404, 409, 422),
     summary="Send the job's webhook events again",
     description=(
         "Each event keeps its `webhook-id` (receivers deduplicate on it) and gets a fresh budget of attempts. "
@@ -43,12 +42,12 @@ def list_deliveries(job_id: str, settings: SettingsDep, principal: PrincipalDep)
 )
 def redeliver_job(
     job_id: str, settings: SettingsDep, principal: PrincipalDep, body: RedeliverRequest | None = Body(None)
-) -> JSONResponse:
-    with session_scope(settings.resolved_database_url) as s:
+) -> DeliveryList:
+    sessions = scope_for(settings)
+    with sessions() as s:
         job = repo.get_job(s, job_id, principal.tenant_id, for_update=True)
         queued = redeliver(s, job, settings, body.delivery_id if body else None)
     for delivery_id in queued:
         enqueue(TaskName.deliver_webhook, delivery_id)
-    with session_scope(settings.resolved_database_url) as s:
-        items = [delivery_public(d) for d in deliveries_of(s, job_id) if d.id in queued]
-    return JSONResponse({"items": items}, status_code=202)
+    with sessions() as s:
+        return DeliveryList(items=[delivery_public(d) for d in deliveries_of(s, job_id) if d.id in queued])

@@ -4,18 +4,19 @@ thumbnails and heatmap overlays written by the detector under `artifacts/{job_id
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
-from services.api.deps import PrincipalDep, SettingsDep, StoreDep
+from services.api.deps import PrincipalDep, SessionDep, SettingsDep, StoreDep
 from services.api.problems import problem_responses
-from services.api.schemas import FaceList
-from shared.db import Face, repo, session_scope
+from shared.db import repo, scope_for
 from shared.errors import NotFound
-from shared.keys import artifact_prefix
+from shared.jobs.presenters import face_public
+from shared.jobs.schemas import FaceList
+from shared.storage.keys import artifact_prefix
 
 router = APIRouter(prefix="/v1", tags=["evidence"])
 
@@ -33,29 +34,6 @@ ARTIFACT_TYPES = {
 }
 
 
-def artifact_url(job_id: str, key: str | None) -> str | None:
-    """The API path serving an object key, if it is one of the job's artifacts."""
-    prefix = artifact_prefix(job_id)
-    if not key or not key.startswith(prefix):
-        return None
-    return f"/v1/jobs/{job_id}/artifacts/{key[len(prefix):]}"
-
-
-def face_public(face: Face, *, media_deleted: bool = False) -> dict[str, Any]:
-    """A face; its image URLs only while the job's media (artifacts included) still exist."""
-    return {
-        "segment_index": face.segment_index,
-        "frame_index": face.frame_index,
-        "face_index": face.face_index,
-        "time_s": round(face.time_s, 3),
-        "box": [round(float(v), 1) for v in face.box],
-        "detection_confidence": round(face.detection_confidence, 4),
-        "probability": round(face.probability, 6),
-        "thumbnail_url": None if media_deleted else artifact_url(face.job_id, face.thumbnail_key),
-        "heatmap_url": None if media_deleted else artifact_url(face.job_id, face.heatmap_key),
-    }
-
-
 def parse_face_cursor(cursor: str | None) -> tuple[int, int, int] | None:
     if cursor is None:
         return None
@@ -66,12 +44,12 @@ def parse_face_cursor(cursor: str | None) -> tuple[int, int, int] | None:
 @router.get(
     "/jobs/{job_id}/faces",
     response_model=FaceList,
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(404, 422),
     summary="The job's scored faces, in time order",
 )
 def list_faces(
     job_id: str,
-    settings: SettingsDep,
+    session: SessionDep,
     principal: PrincipalDep,
     evidence: Annotated[
         bool, Query(description="Only the faces with a stored thumbnail (the most suspicious of each segment).")
@@ -81,19 +59,16 @@ def list_faces(
         str | None,
         Query(pattern=r"^\d{1,7}\.\d{1,5}\.\d{1,3}$", description="`next_cursor` of the previous page."),
     ] = None,
-) -> dict[str, Any]:
-    with session_scope(settings.resolved_database_url) as s:
-        job = repo.get_job(s, job_id, principal.tenant_id)
-        deleted = job.media_deleted_at is not None
-        if deleted and evidence:
-            return {"items": [], "next_cursor": None}
-        faces, after = repo.list_faces(
-            s, job_id, evidence_only=evidence, limit=limit, after=parse_face_cursor(cursor)
-        )
-        return {
-            "items": [face_public(f, media_deleted=deleted) for f in faces],
-            "next_cursor": ".".join(str(v) for v in after) if after else None,
-        }
+) -> FaceList:
+    job = repo.get_job(session, job_id, principal.tenant_id)
+    deleted = job.media_deleted_at is not None
+    if deleted and evidence:
+        return FaceList(items=[], next_cursor=None)
+    faces, after = repo.list_faces(session, job_id, evidence_only=evidence, limit=limit, after=parse_face_cursor(cursor))
+    return FaceList(
+        items=[face_public(f, media_deleted=deleted) for f in faces],
+        next_cursor=".".join(str(v) for v in after) if after else None,
+    )
 
 
 @router.get(
@@ -101,7 +76,7 @@ def list_faces(
     response_class=StreamingResponse,
     responses={
         200: {"content": {t: {} for t in sorted(set(ARTIFACT_TYPES.values()))}, "description": "The artifact."},
-        **problem_responses(401, 404, 503),
+        **problem_responses(404, 503),
     },
     summary="Stream one of the job's artifacts (face thumbnails, heatmap overlays)",
 )
@@ -118,7 +93,7 @@ async def get_artifact(
         raise NotFound(f"no artifact {name!r} for job {job_id}")
 
     def owned() -> None:
-        with session_scope(settings.resolved_database_url) as s:
+        with scope_for(settings)() as s:
             repo.get_job(s, job_id, principal.tenant_id)
 
     await anyio.to_thread.run_sync(owned)

@@ -52,7 +52,7 @@ def get_config(request: Request, settings: SettingsDep) -> dict[str, Any]:
 @router.get(
     "/model",
     response_model=ModelCardPublic,
-    responses=problem_responses(401, 500, 503),
+    responses=problem_responses(500, 503),
     summary="The model card of the served checkpoint",
 )
 async def get_model(settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:

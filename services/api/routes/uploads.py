@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Body
-from fastapi.responses import JSONResponse
 
-from services.api.deps import PrincipalDep, SettingsDep, StoreDep
-from services.api.routes.jobs import problems
+from services.api.deps import PrincipalDep, SessionDep, SettingsDep, StoreDep
+from services.api.problems import problem_responses
 from services.api.schemas import UploadCreate, UploadPublic
-from shared.db import Upload, session_scope
+from shared.db import Upload
 from shared.db.models import utcnow
 from shared.errors import FeatureUnavailable, MediaTooLarge
 from shared.ids import new_ulid
-from shared.keys import presigned_upload_key
+from shared.storage.keys import presigned_upload_key
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
 
@@ -23,7 +22,7 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
     "/uploads",
     status_code=201,
     response_model=UploadPublic,
-    responses=problems(413, 422, 501, 503),
+    responses=problem_responses(413, 422, 501, 503),
     summary="Get a presigned URL to upload a large file straight to object storage",
     description=(
         "PUT the file's bytes to `url` before `expires_at` (e.g. `curl -T clip.mp4 \"$url\"`), then start the "
@@ -32,8 +31,12 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
     ),
 )
 def create_upload(
-    settings: SettingsDep, principal: PrincipalDep, store: StoreDep, body: UploadCreate | None = Body(None)
-) -> JSONResponse:
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    store: StoreDep,
+    body: UploadCreate | None = Body(None),
+) -> UploadPublic:
     body = body or UploadCreate()
     if not settings.s3_endpoint:
         raise FeatureUnavailable(
@@ -55,7 +58,6 @@ def create_upload(
         created_at=now,
         expires_at=now + ttl,
     )
-    with session_scope(settings.resolved_database_url) as s:
-        s.add(upload)
-    doc = UploadPublic(upload_id=upload_id, url=url, expires_at=upload.expires_at, max_bytes=upload.max_bytes)
-    return JSONResponse(doc.model_dump(mode="json"), status_code=201)
+    session.add(upload)
+    session.flush()  # committed by the session dependency before the answer goes out
+    return UploadPublic(upload_id=upload_id, url=url, expires_at=upload.expires_at, max_bytes=upload.max_bytes)

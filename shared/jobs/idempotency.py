@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from shared.config import Settings
 from shared.db import IdempotencyKey, session_scope
 from shared.db.models import utcnow
-from shared.db.repo import _insert
+from shared.db.repo import dialect_insert
 from shared.errors import InvalidRequest
 
 HEADER = "Idempotency-Key"
@@ -69,7 +69,7 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
         "expires_at": now + timedelta(seconds=settings.idempotency_ttl_s),
     }
     with session_scope() as s:
-        insert = _insert(s)
+        insert = dialect_insert(s)
         res = s.execute(
             insert(IdempotencyKey)
             .values(tenant_id=tenant_id, key=key, **fresh)

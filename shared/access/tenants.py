@@ -58,9 +58,9 @@ def ensure_tenant(session: Session, tenant_id: str) -> Tenant:
     deployment with auth off has no row until its first webhook)."""
     tenant = session.get(Tenant, tenant_id)
     if tenant is None:
-        from shared.db.repo import _insert
+        from shared.db.repo import dialect_insert
 
-        insert = _insert(session)
+        insert = dialect_insert(session)
         session.execute(
             insert(Tenant)
             .values(id=tenant_id, name=tenant_id, webhook_secret=generate_secret(), created_at=utcnow())

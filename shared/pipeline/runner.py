@@ -18,12 +18,12 @@ from shared.errors import NotFound
 from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import (
-    aggregate,
     analyze_image,
     analyze_segment,
     detect_type,
+    media_result,
+    model_record,
     probe_media,
-    result_document,
     split_media,
 )
 from shared.types import MediaInfo, SegmentResult
@@ -70,7 +70,6 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
     timings["load_models_s"] = round(time.perf_counter() - t, 3)
     report("load models", 1, 1)
 
-
     results: list[SegmentResult] = []
     if info.kind == "image":
         report("analyze", 0, 1)
@@ -90,15 +89,6 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
 
     for stage in ("decode_s", "detect_s", "score_s"):
         timings[stage] = round(sum(r.timings.get(stage, 0.0) for r in results), 3)
-    verdict = aggregate(
-        [r.probability for r in results], classifier.threshold, faces_scored=sum(len(r.faces) for r in results)
-    )
-    result = result_document(
-        verdict,
-        [r.to_public() for r in results],
-        classifier.identity.to_public(),
-        model_trained=classifier.meta.trained,
-        model_warning=classifier.meta.warning,
-    )
+    result = media_result(results, model_record(classifier))
     timings["total_s"] = round(time.perf_counter() - t_all, 3)
     return Analysis(media=info, filename=path.name, segments=results, result=result, timings=timings)

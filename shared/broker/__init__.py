@@ -13,9 +13,9 @@ from typing import Any
 from celery import Celery
 from kombu import Queue as KombuQueue
 
+from shared.broker.queues import JOB_TASKS, ROUTES, Queue, TaskName
 from shared.config import Settings, get_settings
 from shared.errors import BrokerUnavailable
-from shared.queues import JOB_TASKS, ROUTES, Queue, TaskName
 
 log = logging.getLogger(__name__)
 

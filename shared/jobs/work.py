@@ -11,29 +11,33 @@ import logging
 import socket
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from shared.broker.queues import TaskName
 from shared.config import Settings, get_settings
-from shared.db import JobStatus, SegmentStatus, repo, session_scope
+from shared.db import JobStatus, Segment, SegmentStatus, SessionScope, repo, scope_for
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
-from shared.keys import segment_key, source_key  # noqa: F401  (re-exported)
+from shared.jobs.submit import add_image_segment
 from shared.media.sniff import BY_EXT, BY_MIME, MediaType
-from shared.model.classifier import Classifier, get_classifier
+from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import (
-    aggregate,
     analyze_image,
     analyze_segment,
+    media_result,
+    model_record,
     probe,
     probe_media,
-    result_document,
     split_media,
 )
-from shared.queues import TaskName
 from shared.storage import get_store
+from shared.storage.keys import face_artifact_keys, segment_key
 from shared.types import SegmentResult, SegmentSpec
 
 log = logging.getLogger(__name__)
@@ -54,14 +58,15 @@ def media_type_of(content_type: str, source: str) -> MediaType:
     return mt
 
 
-class CancelCheck:
-    """Called between stages and scoring batches: raises `Cancelled` once the job was
-    cancelled (or deleted), so a running worker stops within one batch. Each check also
-    touches the job, which is the heartbeat the reconciler reads. At most one database read
-    per `every_s`, unless forced."""
+class JobCancelCheck:
+    """The `CancelCheck` of a job: called between stages and scoring batches, it raises
+    `Cancelled` once the job was cancelled (or deleted), so a running worker stops within one
+    batch. Each check also touches the job, which is the heartbeat the reconciler reads. At
+    most one database read per `every_s`, unless forced."""
 
-    def __init__(self, job_id: str, every_s: float = 1.0) -> None:
+    def __init__(self, job_id: str, sessions: SessionScope, every_s: float = 1.0) -> None:
         self.job_id = job_id
+        self.sessions = sessions
         self.every_s = every_s
         self._last = float("-inf")
 
@@ -70,7 +75,7 @@ class CancelCheck:
         if not force and now - self._last < self.every_s:
             return
         self._last = now
-        with session_scope() as s:
+        with self.sessions() as s:
             if _cancelled(s, self.job_id):
                 raise Cancelled(f"job {self.job_id} was cancelled")
             repo.touch(s, self.job_id)
@@ -78,22 +83,25 @@ class CancelCheck:
 
 @dataclass
 class Next:
-    """What the task shell must queue after the work (tasks enqueue; work functions don't)."""
+    """What the task shell must do after the work (tasks enqueue; work functions don't):
+    queue `tasks`, and announce the jobs in `finished` (their terminal-event webhooks)."""
 
-    tasks: list[tuple[TaskName, tuple[Any, ...]]]
+    tasks: list[tuple[TaskName, tuple[Any, ...]]] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)
 
 
 # --- segmenter ----------------------------------------------------------------------------
 
 
-def segment_job(job_id: str, settings: Settings | None = None) -> Next:
+def segment_job(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> Next:
     """Probe and split the upload, store the segments, create their rows, then ask for one
     detect task per pending segment. A re-run after the split only re-asks for pending ones."""
     settings = settings or get_settings()
-    with session_scope() as s:
+    sessions = sessions or scope_for(settings)
+    with sessions() as s:
         job = repo.find_job(s, job_id)
         if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
-            return Next([])
+            return Next()
         if job.segments_total is not None:
             pending = [seg.index for seg in repo.segments_of(s, job_id) if seg.status == SegmentStatus.pending.value]
             return Next([(TaskName.detect, (job_id, i)) for i in pending] or [(TaskName.aggregate, (job_id,))])
@@ -101,11 +109,11 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
         media_type = media_type_of(job.content_type, job.source_key)
         key = job.source_key
         if media_type.kind == "image":
-            repo.insert_segments(s, job_id, [{"index": 0, "start_s": 0.0, "end_s": 0.0, "object_key": key}])
+            add_image_segment(s, job_id, key)
             return Next([(TaskName.detect, (job_id, 0))])
 
     store = get_store(settings)
-    check = CancelCheck(job_id)
+    check = JobCancelCheck(job_id, sessions)
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
         local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
         check(force=True)
@@ -116,7 +124,7 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
             store.put_file(segment_key(job_id, spec.index), spec.path, "video/x-matroska")
     # A cancel that landed while the segments were being written: the shell deletes them again.
     check(force=True)
-    with session_scope() as s:
+    with sessions() as s:
         repo.set_media_info(
             s,
             job_id,
@@ -140,22 +148,17 @@ def segment_job(job_id: str, settings: Settings | None = None) -> Next:
 # --- detector -----------------------------------------------------------------------------
 
 
-def model_record(classifier: Classifier) -> dict[str, Any]:
-    return classifier.identity.to_public() | {
-        "threshold": classifier.threshold,
-        "trained": classifier.meta.trained,
-        "warning": classifier.meta.warning,
-    }
-
-
-def detect_segment(job_id: str, index: int, settings: Settings | None = None) -> Next:
+def detect_segment(
+    job_id: str, index: int, settings: Settings | None = None, sessions: SessionScope | None = None
+) -> Next:
     """Decode, detect and score one segment, store its result; when it was the last one,
     ask for the aggregate task."""
     settings = settings or get_settings()
-    with session_scope() as s:
+    sessions = sessions or scope_for(settings)
+    with sessions() as s:
         job = repo.find_job(s, job_id)
         if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
-            return Next([])
+            return Next()
         seg = repo.get_segment(s, job_id, index)
         if seg is None:
             raise CorruptMedia(f"segment {index} of job {job_id} does not exist")
@@ -170,21 +173,23 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
     classifier = get_classifier(settings)
     detector = get_face_detector(settings)
     store = get_store(settings)
-    check = CancelCheck(job_id)
+    check = JobCancelCheck(job_id, sessions)
     with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
         if media_type.kind == "image":
             local = store.get_file(object_key, Path(tmp) / f"source.{media_type.ext}")
             info = probe(local, media_type, max_pixels=settings.max_pixels)
-            with session_scope() as s:
+            with sessions() as s:
                 repo.set_media_info(s, job_id, width=info.display_width, height=info.display_height)
-            result = analyze_image(local, media_type, settings, detector, classifier, rotation=info.rotation, check=check)
+            result = analyze_image(
+                local, media_type, settings, detector, classifier, rotation=info.rotation, cancel_check=check
+            )
         else:
             local = store.get_file(object_key, Path(tmp) / f"{index:05d}.mkv")
             check(force=True)
-            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation, check=check)
+            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation, cancel_check=check)
 
     artifact_keys = store_evidence(job_id, index, result, settings)
-    with session_scope() as s:
+    with sessions() as s:
         if _cancelled(s, job_id):
             raise Cancelled(f"job {job_id} was cancelled")
         repo.record_segment_result(
@@ -199,7 +204,7 @@ def detect_segment(job_id: str, index: int, settings: Settings | None = None) ->
             worker=WORKER_NAME,
             artifact_keys=artifact_keys,
         )
-    with session_scope() as s:
+    with sessions() as s:
         return _after_segment(s, job_id)
 
 
@@ -208,8 +213,7 @@ def store_evidence(
 ) -> dict[tuple[int, int], tuple[str | None, str | None]]:
     """Thumbnails and heatmap overlays of the segment's most suspicious faces, in object
     storage under artifacts/{job}/faces/. Returns their keys by (frame, face)."""
-    from shared.keys import face_artifact_keys
-    from shared.model.explain import heatmap_overlay_jpeg, thumbnail_jpeg
+    from shared.model.explain import heatmap_overlay_jpeg, thumbnail_jpeg  # PIL/matplotlib: only when used
 
     store = get_store(settings)
     keys: dict[tuple[int, int], tuple[str | None, str | None]] = {}
@@ -227,35 +231,32 @@ def store_evidence(
     return keys
 
 
-def _cancelled(session: Any, job_id: str) -> bool:
+def _cancelled(session: Session, job_id: str) -> bool:
     job = repo.find_job(session, job_id)
     return job is None or job.cancel_requested or job.status == JobStatus.cancelled.value
 
 
-def _after_segment(session: Any, job_id: str) -> Next:
+def _after_segment(session: Session, job_id: str) -> Next:
     segs = repo.segments_of(session, job_id)
     if segs and all(seg.status == SegmentStatus.done.value for seg in segs):
         return Next([(TaskName.aggregate, (job_id,))])
-    return Next([])
+    return Next()
 
 
 # --- aggregator ---------------------------------------------------------------------------
 
 
-def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
-    """Segment probabilities → the job's verdict. True if this call completed the job."""
-    with session_scope() as s:
+def aggregate_job(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> Next:
+    """Segment probabilities → the job's verdict. `finished` names the job if this call
+    completed it (its webhook is then announced); a repeated call changes nothing."""
+    settings = settings or get_settings()
+    with (sessions or scope_for(settings))() as s:
         job = repo.find_job(s, job_id)
         if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
-            return False
+            return Next()
         segs = repo.segments_of(s, job_id)
         if not segs or any(seg.status != SegmentStatus.done.value for seg in segs):
-            return False
-        models = {(seg.model or {}).get("sha256") for seg in segs}
-        model = dict(segs[0].model or {})
-        threshold = float(model.pop("threshold", 0.5))
-        trained = model.pop("trained", None)
-        model_warning = model.pop("warning", None)
+            return Next()
         results = [
             SegmentResult(
                 index=seg.index,
@@ -263,36 +264,34 @@ def aggregate_job(job_id: str, settings: Settings | None = None) -> bool:
                 end_s=seg.end_s,
                 frames_sampled=seg.frames_sampled or 0,
                 probability=seg.probability,
+                faces_scored=seg.faces or 0,
             )
             for seg in segs
         ]
-        faces_scored = sum(seg.faces or 0 for seg in segs)
-        verdict = aggregate([r.probability for r in results], threshold, faces_scored=faces_scored)
-        public_segments = []
-        for r, seg in zip(results, segs, strict=True):
-            doc = r.to_public()
-            doc["faces"] = seg.faces or 0
-            public_segments.append(doc)
-        doc = result_document(verdict, public_segments, model, model_trained=trained, model_warning=model_warning)
-        if len(models) > 1:
+        doc = media_result(results, segs[0].model or {})
+        if len({(seg.model or {}).get("sha256") for seg in segs}) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
-        return repo.complete_job(s, job_id, doc, segments_done=len(segs))
+        completed = repo.complete_job(s, job_id, doc, segments_done=len(segs))
+    return Next(finished=[job_id] if completed else [])
 
 
 # --- failures and reconciliation ----------------------------------------------------------
 
 
-def fail(job_id: str, exc: BaseException, segment_index: int | None = None) -> bool:
-    """End the job as `failed` with a readable problem. Returns False if it had already ended."""
+def fail(
+    job_id: str,
+    exc: BaseException,
+    segment_index: int | None = None,
+    settings: Settings | None = None,
+    sessions: SessionScope | None = None,
+) -> Next:
+    """End the job as `failed` with a readable problem; `finished` names it unless it had
+    already ended."""
     problem = problem_from_exception(exc)
     if segment_index is not None:
         problem["segment"] = segment_index
-    with session_scope() as s:
+    with (sessions or scope_for(settings or get_settings()))() as s:
         if segment_index is not None:
-            from sqlalchemy import update
-
-            from shared.db.models import Segment
-
             s.execute(
                 update(Segment)
                 .where(Segment.job_id == job_id, Segment.index == segment_index)
@@ -301,10 +300,12 @@ def fail(job_id: str, exc: BaseException, segment_index: int | None = None) -> b
         changed = repo.fail_job(s, job_id, problem)
     if changed:
         log.warning("job failed", extra={"job_id": job_id, "segment": segment_index, "problem": problem})
-    return changed
+    return Next(finished=[job_id] if changed else [])
 
 
-def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None = None) -> list[tuple[TaskName, tuple[Any, ...]]]:
+def reconcile(
+    settings: Settings | None = None, *, stale_after: timedelta | None = None, sessions: SessionScope | None = None
+) -> Next:
     """Find active jobs whose queue messages vanished (broker restart, lost message) and say
     what to re-queue. Jobs stuck far beyond any reasonable run time are failed instead."""
     settings = settings or get_settings()
@@ -312,9 +313,8 @@ def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None
         seconds=settings.reconcile_stale_after_s or max(60, settings.poll_after_s * 30)
     )
     hard_limit = timedelta(seconds=settings.detect_visibility_timeout_s * 3)
-    todo: list[tuple[TaskName, tuple[Any, ...]]] = []
-    failed: list[str] = []
-    with session_scope() as s:
+    todo = Next()
+    with (sessions or scope_for(settings))() as s:
         for job in repo.stale_jobs(s, stale_after):
             age = repo.utcnow() - job.created_at
             if age > hard_limit:
@@ -323,20 +323,16 @@ def reconcile(settings: Settings | None = None, *, stale_after: timedelta | None
                     job.id,
                     DFSError(f"the job made no progress for {int(age.total_seconds())} s and was stopped").to_problem(),
                 ):
-                    failed.append(job.id)
+                    todo.finished.append(job.id)
                 continue
             repo.touch(s, job.id)
             if job.segments_total is None:
-                todo.append((TaskName.segment, (job.id,)))
+                todo.tasks.append((TaskName.segment, (job.id,)))
                 continue
             segs = repo.segments_of(s, job.id)
             pending = [seg.index for seg in segs if seg.status == SegmentStatus.pending.value]
             if pending:
-                todo.extend((TaskName.detect, (job.id, i)) for i in pending)
+                todo.tasks.extend((TaskName.detect, (job.id, i)) for i in pending)
             else:
-                todo.append((TaskName.aggregate, (job.id,)))
-    from shared.events import job_finished
-
-    for job_id in failed:
-        todo.extend(job_finished(job_id, settings))
+                todo.tasks.append((TaskName.aggregate, (job.id,)))
     return todo

@@ -1,0 +1,85 @@
+"""Job rows → public documents. The API's answers and the webhook payloads use the same one."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, overload
+
+from shared.db.models import Face, Job
+from shared.jobs.schemas import FacePublic, JobPublic, MediaPublic, ProgressPublic
+from shared.storage.keys import artifact_prefix
+from shared.types import ScoredFace
+
+
+@overload
+def utc(value: datetime) -> datetime: ...
+@overload
+def utc(value: None) -> None: ...
+def utc(value: datetime | None) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive, in UTC)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """UTC timestamps with a `Z`, the same whichever database stored them."""
+    aware = utc(value)
+    return None if aware is None else aware.isoformat().replace("+00:00", "Z")
+
+
+def job_public(job: Job) -> JobPublic:
+    return JobPublic(
+        id=job.id,
+        status=job.status,  # type: ignore[arg-type]
+        created_at=utc(job.created_at),
+        updated_at=utc(job.updated_at),
+        completed_at=utc(job.completed_at),
+        media=MediaPublic(
+            kind=job.media_kind,  # type: ignore[arg-type]
+            filename=job.filename,
+            size_bytes=job.size_bytes,
+            duration_s=job.duration_s,
+            width=job.width,
+            height=job.height,
+            fps=job.fps,
+            deleted_at=utc(job.media_deleted_at),
+        ),
+        progress=ProgressPublic(segments_total=job.segments_total, segments_done=job.segments_done),
+        result=job.result,  # type: ignore[arg-type]
+        error=job.error,
+        callback_url=job.callback_url,
+        metadata=job.meta or {},
+    )
+
+
+def job_document(job: Job) -> dict[str, Any]:
+    """`job_public` as JSON-ready data (webhook payloads, the CLI)."""
+    return job_public(job).model_dump(mode="json")
+
+
+def artifact_url(job_id: str, key: str | None) -> str | None:
+    """The API path serving an object key, if it is one of the job's artifacts."""
+    prefix = artifact_prefix(job_id)
+    if not key or not key.startswith(prefix):
+        return None
+    return f"/v1/jobs/{job_id}/artifacts/{key[len(prefix):]}"
+
+
+def face_public(face: Face, *, media_deleted: bool = False) -> FacePublic:
+    """A stored face, shaped (and rounded) by the same `ScoredFace.to_public` as the runner's
+    faces; its image URLs only while the job's media (artifacts included) still exist."""
+    scored = ScoredFace(
+        frame_index=face.frame_index,
+        face_index=face.face_index,
+        time_s=face.time_s,
+        box=tuple(float(v) for v in face.box),  # type: ignore[arg-type]
+        confidence=face.detection_confidence,
+        probability=face.probability,
+    )
+    return FacePublic(
+        segment_index=face.segment_index,
+        **scored.to_public(),
+        thumbnail_url=None if media_deleted else artifact_url(face.job_id, face.thumbnail_key),
+        heatmap_url=None if media_deleted else artifact_url(face.job_id, face.heatmap_key),
+    )
