@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the machine's PostgreSQL and Redis if they are down (commands from ENVIRONMENT.md), and
+# Start the machine's PostgreSQL and Redis if they are down (with the commands of a Debian machine set up this way), and
 # create the test database. The S3 gateway is started by the test suite itself.
 set -euo pipefail
 

@@ -1,4 +1,4 @@
-"""Request and response shapes that belong to the HTTP API alone (see ../shared/API.md). The
+"""Request and response shapes that belong to the HTTP API alone (published at /v1/openapi.json). The
 job and delivery documents are domain models: `shared/jobs/schemas.py`, `shared/webhooks/schemas.py`."""
 
 from __future__ import annotations

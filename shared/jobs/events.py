@@ -17,6 +17,7 @@ from shared.broker.queues import TaskName
 from shared.config import Settings, get_settings
 from shared.db import SessionScope, repo, scope_for
 from shared.errors import BrokerUnavailable
+from shared.jobs.presenters import job_document
 from shared.webhooks.delivery import create_delivery
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def record_finished(job_id: str, settings: Settings, sessions: SessionScope | No
         job = repo.find_job(s, job_id)
         if job is None:
             return None
-        return create_delivery(s, job, settings)
+        return create_delivery(s, job, job_document(job), settings)
 
 
 def announce_finished(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, overload
+from typing import Any
 
 from shared.db.models import Face, Job
 from shared.jobs.schemas import FacePublic, JobPublic, MediaPublic, ProgressPublic
@@ -11,30 +10,13 @@ from shared.storage.keys import artifact_prefix
 from shared.types import ScoredFace
 
 
-@overload
-def utc(value: datetime) -> datetime: ...
-@overload
-def utc(value: None) -> None: ...
-def utc(value: datetime | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime (SQLite hands them back naive, in UTC)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def rfc3339(value: datetime | None) -> str | None:
-    """UTC timestamps with a `Z`, the same whichever database stored them."""
-    aware = utc(value)
-    return None if aware is None else aware.isoformat().replace("+00:00", "Z")
-
-
 def job_public(job: Job) -> JobPublic:
     return JobPublic(
         id=job.id,
         status=job.status,  # type: ignore[arg-type]
-        created_at=utc(job.created_at),
-        updated_at=utc(job.updated_at),
-        completed_at=utc(job.completed_at),
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        completed_at=job.completed_at,
         media=MediaPublic(
             kind=job.media_kind,  # type: ignore[arg-type]
             filename=job.filename,
@@ -43,7 +25,7 @@ def job_public(job: Job) -> JobPublic:
             width=job.width,
             height=job.height,
             fps=job.fps,
-            deleted_at=utc(job.media_deleted_at),
+            deleted_at=job.media_deleted_at,
         ),
         progress=ProgressPublic(segments_total=job.segments_total, segments_done=job.segments_done),
         result=job.result,  # type: ignore[arg-type]

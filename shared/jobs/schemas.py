@@ -1,5 +1,5 @@
 """The public shape of a job: the API's answers, the webhook payloads and the client read
-the same models (see ../shared/API.md). Add a field here, in the row and in `job_public`."""
+the same models (published at /v1/openapi.json). Add a field here, in the row and in `job_public`."""
 
 from __future__ import annotations
 

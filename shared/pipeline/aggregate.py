@@ -44,7 +44,7 @@ def result_document(
     model_trained: bool | None = None,
     model_warning: str | None = None,
 ) -> dict[str, object]:
-    """The public `result` object of a job (see API.md)."""
+    """The public `result` object of a job (`ResultPublic` in shared/jobs/schemas.py)."""
     doc: dict[str, object] = {
         "verdict": verdict.verdict,
         "probability": None if verdict.probability is None else round(verdict.probability, 6),

@@ -45,7 +45,7 @@ def split(
     info: MediaInfo,
     out_dir: Path,
     *,
-    segment_seconds: float = 2.0,
+    segment_seconds: float,
     mode: Literal["auto", "copy", "reencode"] = "copy",
     timeout_s: float = 300.0,
 ) -> list[SegmentSpec]:

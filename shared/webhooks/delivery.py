@@ -13,9 +13,11 @@ import json
 import logging
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import or_, select, update
@@ -28,7 +30,6 @@ from shared.db.models import DeliveryStatus, Job, JobStatus, WebhookAttempt, Web
 from shared.db.repo import dialect_insert
 from shared.errors import Conflict, NotFound
 from shared.ids import new_ulid
-from shared.jobs.presenters import job_document, rfc3339
 from shared.webhooks.netguard import CallbackRefused, CallbackUnresolvable, resolve_target
 from shared.webhooks.signing import webhook_headers
 
@@ -49,14 +50,16 @@ def new_message_id() -> str:
     return "msg_" + new_ulid()
 
 
-def event_payload(event_type: str, job: Job, at: datetime) -> str:
+def event_payload(event_type: str, data: Mapping[str, Any], at: datetime) -> str:
     """The exact body sent (and signed) on every try of this event."""
-    return json.dumps({"type": event_type, "timestamp": rfc3339(at), "data": job_document(job)}, separators=(",", ":"))
+    timestamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
-def create_delivery(session: Session, job: Job, settings: Settings) -> str | None:
-    """The delivery for the job's terminal status, created once (a second call finds it).
-    Returns its id while it still needs sending; None without a callback or when disabled."""
+def create_delivery(session: Session, job: Job, data: Mapping[str, Any], settings: Settings) -> str | None:
+    """The delivery for the job's terminal status, created once (a second call finds it), with
+    `data` (the job's public document) as its payload. Returns its id while it still needs
+    sending; None without a callback or when disabled."""
     event_type = EVENT_TYPES.get(job.status)
     if event_type is None or not job.callback_url or job.callback_disabled_at is not None:
         return None
@@ -71,7 +74,7 @@ def create_delivery(session: Session, job: Job, settings: Settings) -> str | Non
             tenant_id=job.tenant_id,
             event_type=event_type,
             url=job.callback_url,
-            payload=event_payload(event_type, job, now),
+            payload=event_payload(event_type, data, now),
             status=DeliveryStatus.pending.value,
             attempts=0,
             attempt_limit=settings.webhook_max_attempts,
@@ -354,16 +357,19 @@ def sweep(session: Session, settings: Settings) -> list[str]:
     return list(due)
 
 
-def redeliver(session: Session, job: Job, settings: Settings, delivery_id: str | None = None) -> list[str]:
-    """Send a finished job's events again (same webhook-id), with a fresh budget of attempts.
-    Re-enables a callback disabled by 410. Returns the delivery ids to queue."""
+def redeliver(
+    session: Session, job: Job, data: Mapping[str, Any], settings: Settings, delivery_id: str | None = None
+) -> list[str]:
+    """Send a finished job's events again (same webhook-id), with a fresh budget of attempts;
+    `data` is the payload of an event never stored before. Re-enables a callback disabled by
+    410. Returns the delivery ids to queue."""
     if not JobStatus(job.status).is_terminal:
         raise Conflict(f"job {job.id} has not finished; there is no event to send yet")
     if not job.callback_url:
         raise Conflict(f"job {job.id} has no callback_url")
     job.callback_disabled_at = None
     session.flush()
-    create_delivery(session, job, settings)
+    create_delivery(session, job, data, settings)
     rows = deliveries_of(session, job.id)
     if delivery_id is not None:
         rows = [d for d in rows if d.id == delivery_id]

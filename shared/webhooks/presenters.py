@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from shared.db.models import WebhookDelivery
-from shared.jobs.presenters import utc
 from shared.webhooks.schemas import AttemptPublic, DeliveryPublic
 
 
@@ -14,14 +13,14 @@ def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
         url=delivery.url,
         status=delivery.status,  # type: ignore[arg-type]
         max_attempts=delivery.attempt_limit,
-        next_attempt_at=utc(delivery.next_attempt_at),
-        created_at=utc(delivery.created_at),
-        updated_at=utc(delivery.updated_at),
+        next_attempt_at=delivery.next_attempt_at,
+        created_at=delivery.created_at,
+        updated_at=delivery.updated_at,
         attempts=[
             AttemptPublic(
                 number=a.number,
-                started_at=utc(a.started_at),
-                finished_at=utc(a.finished_at),
+                started_at=a.started_at,
+                finished_at=a.finished_at,
                 status_code=a.status_code,
                 duration_ms=a.duration_ms,
                 response_excerpt=a.response_excerpt,

@@ -10,6 +10,7 @@ from services.api.schemas import RedeliverRequest
 from shared.broker import enqueue
 from shared.broker.queues import TaskName
 from shared.db import repo, scope_for
+from shared.jobs.presenters import job_document
 from shared.webhooks.delivery import deliveries_of, redeliver
 from shared.webhooks.presenters import delivery_public
 from shared.webhooks.schemas import DeliveryList
@@ -46,7 +47,7 @@ def redeliver_job(
     sessions = scope_for(settings)
     with sessions() as s:
         job = repo.get_job(s, job_id, principal.tenant_id, for_update=True)
-        queued = redeliver(s, job, settings, body.delivery_id if body else None)
+        queued = redeliver(s, job, job_document(job), settings, body.delivery_id if body else None)
     for delivery_id in queued:
         enqueue(TaskName.deliver_webhook, delivery_id)
     with sessions() as s:
