@@ -21,7 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from shared.config import Settings
-from shared.db import IdempotencyKey, session_scope
+from shared.db import IdempotencyKey, scope_for
 from shared.db.models import utcnow
 from shared.db.repo import dialect_insert
 from shared.errors import InvalidRequest
@@ -68,7 +68,7 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
         "created_at": now,
         "expires_at": now + timedelta(seconds=settings.idempotency_ttl_s),
     }
-    with session_scope() as s:
+    with scope_for(settings)() as s:
         insert = dialect_insert(s)
         res = s.execute(
             insert(IdempotencyKey)
@@ -108,9 +108,9 @@ def complete_key(session: Session, tenant_id: str, key: str, digest: str, job_id
     )
 
 
-def release_key(tenant_id: str, key: str) -> None:
+def release_key(tenant_id: str, key: str, settings: Settings) -> None:
     """Forget an in-flight claim whose request failed, so the client may retry with it."""
-    with session_scope() as s:
+    with scope_for(settings)() as s:
         s.execute(
             delete(IdempotencyKey).where(
                 IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key, IdempotencyKey.state == "in_flight"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from shared.access.tenants import ensure_tenant, signing_secrets
 from shared.config import Settings
-from shared.db.engine import session_scope
+from shared.db.engine import scope_for
 from shared.db.models import DeliveryStatus, Job, JobStatus, WebhookAttempt, WebhookDelivery, utcnow
 from shared.db.repo import dialect_insert
 from shared.errors import Conflict, NotFound
@@ -299,16 +299,17 @@ def finish_without_sending(session: Session, c: Claim, reason: str, status: Deli
 def attempt(delivery_id: str, settings: Settings) -> Outcome | None:
     """One try of a delivery: claim it (attempt row committed first), sign, send, record.
     None when there was nothing to do (finished, taken by another worker, a duplicate)."""
-    with session_scope() as s:
+    sessions = scope_for(settings)
+    with sessions() as s:
         c = claim(delivery_id, s)
     if c is None:
         return None
     if c.callback_disabled:
-        with session_scope() as s:
+        with sessions() as s:
             return finish_without_sending(s, c, "the callback was disabled by a 410 Gone response", DeliveryStatus.disabled)
     headers = webhook_headers(c.secrets, delivery_id, int(time.time()), c.body)
     response = send(c.url, c.body, headers, settings)
-    with session_scope() as s:
+    with sessions() as s:
         outcome = record(s, c, response, settings)
     log.info(
         "webhook attempt %d: %s -> %s",

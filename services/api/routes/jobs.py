@@ -117,7 +117,7 @@ async def create_job(
             job = await _create_from_multipart(request, settings, principal, store, key)
     except BaseException:
         if key is not None:
-            await anyio.to_thread.run_sync(idempotency.release_key, principal.tenant_id, key)
+            await anyio.to_thread.run_sync(idempotency.release_key, principal.tenant_id, key, settings)
         raise
     JOBS_CREATED.labels(kind=job.media_kind).inc()
     await anyio.to_thread.run_sync(submit.start_job, job)
