@@ -154,10 +154,21 @@ class Client:
         callback_url: str | None = None,
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        presigned: bool = False,
     ) -> Job:
-        """Upload a file (streamed) and start its job."""
+        """Upload a file and start its job: streamed through the API, or (`presigned`, for large
+        files) PUT straight to object storage with a presigned URL. A retry after a network
+        error or 5xx reuses the same Idempotency-Key, so it never makes a second job."""
         path = Path(path)
         key = idempotency_key or str(uuid.uuid4())
+        if presigned:
+            body: dict[str, Any] = {"upload_id": self._upload(path), "metadata": dict(metadata or {})}
+            if callback_url:
+                body["callback_url"] = callback_url
+            job: Job = self._send_with_retries(
+                lambda: self.http.post("/v1/jobs", json=body, headers={"idempotency-key": key})
+            ).json()
+            return job
         data = {k: v for k, v in {"callback_url": callback_url, "metadata": json.dumps(metadata) if metadata else None}.items() if v}
 
         def post() -> httpx.Response:
@@ -169,19 +180,11 @@ class Client:
                     headers={"idempotency-key": key},
                 )
 
-        job: Job = self._send_with_retries(post).json()
+        job = self._send_with_retries(post).json()
         return job
 
-    def submit_presigned(
-        self,
-        path: str | Path,
-        *,
-        callback_url: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        idempotency_key: str | None = None,
-    ) -> Job:
-        """Large files: get a presigned URL, PUT the file straight to object storage, start the job."""
-        path = Path(path)
+    def _upload(self, path: Path) -> str:
+        """PUT the file to a fresh presigned URL; returns the upload's id."""
         upload = self._check(
             self.http.post("/v1/uploads", json={"filename": path.name, "size_bytes": path.stat().st_size})
         ).json()
@@ -189,14 +192,7 @@ class Client:
             put = s3.put(upload["url"], content=fh, headers={"content-length": str(path.stat().st_size)})
         if not put.is_success:
             raise APIError(put.status_code, {"title": "Upload to object storage failed", "detail": put.text[:300]})
-        body: dict[str, Any] = {"upload_id": upload["upload_id"], "metadata": dict(metadata or {})}
-        if callback_url:
-            body["callback_url"] = callback_url
-        key = idempotency_key or str(uuid.uuid4())
-        job: Job = self._send_with_retries(
-            lambda: self.http.post("/v1/jobs", json=body, headers={"idempotency-key": key})
-        ).json()
-        return job
+        return str(upload["upload_id"])
 
     def get(self, job_id: str) -> Job:
         job: Job = self._send_with_retries(lambda: self.http.get(f"/v1/jobs/{job_id}")).json()

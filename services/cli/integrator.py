@@ -230,8 +230,9 @@ def submit(
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from exc
     with _client(server, api_key) as client:
-        send = client.submit_presigned if presigned else client.submit
-        job = send(file, callback_url=callback_url, metadata=meta, idempotency_key=idempotency_key)
+        job = client.submit(
+            file, callback_url=callback_url, metadata=meta, idempotency_key=idempotency_key, presigned=presigned
+        )
         if wait:
             job = client.wait(job["id"], timeout=timeout)
     _print_job(job, as_json)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from shared.broker.queues import TaskName
 from shared.config import Settings, get_settings
-from shared.db import JobStatus, Segment, SegmentStatus, SessionScope, repo, scope_for
+from shared.db import Job, JobStatus, Segment, SegmentStatus, SessionScope, repo, scope_for
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
 from shared.jobs.submit import add_image_segment
 from shared.media.sniff import BY_EXT, BY_MIME, MediaType
@@ -96,11 +96,10 @@ class Next:
 def segment_job(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> Next:
     """Probe and split the upload, store the segments, create their rows, then ask for one
     detect task per pending segment. A re-run after the split only re-asks for pending ones."""
-    settings = settings or get_settings()
-    sessions = sessions or scope_for(settings)
+    settings, sessions = _resolve(settings, sessions)
     with sessions() as s:
-        job = repo.find_job(s, job_id)
-        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+        job = _active_job(s, job_id)
+        if job is None:
             return Next()
         if job.segments_total is not None:
             pending = [seg.index for seg in repo.segments_of(s, job_id) if seg.status == SegmentStatus.pending.value]
@@ -153,11 +152,10 @@ def detect_segment(
 ) -> Next:
     """Decode, detect and score one segment, store its result; when it was the last one,
     ask for the aggregate task."""
-    settings = settings or get_settings()
-    sessions = sessions or scope_for(settings)
+    settings, sessions = _resolve(settings, sessions)
     with sessions() as s:
-        job = repo.find_job(s, job_id)
-        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+        job = _active_job(s, job_id)
+        if job is None:
             return Next()
         seg = repo.get_segment(s, job_id, index)
         if seg is None:
@@ -231,6 +229,20 @@ def store_evidence(
     return keys
 
 
+def _resolve(settings: Settings | None, sessions: SessionScope | None) -> tuple[Settings, SessionScope]:
+    """The caller's settings and database, or the process's."""
+    settings = settings or get_settings()
+    return settings, sessions or scope_for(settings)
+
+
+def _active_job(session: Session, job_id: str) -> Job | None:
+    """The job, unless it is gone, has ended or is being cancelled (then a task does nothing)."""
+    job = repo.find_job(session, job_id)
+    if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+        return None
+    return job
+
+
 def _cancelled(session: Session, job_id: str) -> bool:
     job = repo.find_job(session, job_id)
     return job is None or job.cancel_requested or job.status == JobStatus.cancelled.value
@@ -251,8 +263,8 @@ def aggregate_job(job_id: str, settings: Settings | None = None, sessions: Sessi
     completed it (its webhook is then announced); a repeated call changes nothing."""
     settings = settings or get_settings()
     with (sessions or scope_for(settings))() as s:
-        job = repo.find_job(s, job_id)
-        if job is None or JobStatus(job.status).is_terminal or job.cancel_requested:
+        job = _active_job(s, job_id)
+        if job is None:
             return Next()
         segs = repo.segments_of(s, job_id)
         if not segs or any(seg.status != SegmentStatus.done.value for seg in segs):

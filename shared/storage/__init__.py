@@ -269,9 +269,11 @@ class S3Store:
             raise self._errors(exc, key) from exc
         return path
 
-    def get_bytes(self, key: str) -> bytes:
+    def _read(self, key: str, **window: int) -> bytes:
+        """The object's bytes (or the `offset`/`length` window of them); the connection goes
+        back to the pool either way."""
         try:
-            resp = self.client.get_object(self.bucket, _safe_key(key))
+            resp = self.client.get_object(self.bucket, _safe_key(key), **window)
             try:
                 return resp.read()
             finally:
@@ -280,16 +282,11 @@ class S3Store:
         except Exception as exc:
             raise self._errors(exc, key) from exc
 
+    def get_bytes(self, key: str) -> bytes:
+        return self._read(key)
+
     def read_head(self, key: str, length: int) -> bytes:
-        try:
-            resp = self.client.get_object(self.bucket, _safe_key(key), offset=0, length=length)
-            try:
-                return resp.read()
-            finally:
-                resp.close()
-                resp.release_conn()
-        except Exception as exc:
-            raise self._errors(exc, key) from exc
+        return self._read(key, offset=0, length=length)
 
     def open_stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> tuple[ObjectInfo, Iterator[bytes]]:
         try:

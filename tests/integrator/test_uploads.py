@@ -30,7 +30,7 @@ def test_presigned_upload_becomes_a_job_with_the_uploads_id(
     auth_stack: Stack, tenant_a: TenantKeys, face_image: Path
 ) -> None:
     with Client(auth_stack.api_url, tenant_a.key) as dfs:
-        job = dfs.submit_presigned(face_image, metadata={"via": "presigned"})
+        job = dfs.submit(face_image, metadata={"via": "presigned"}, presigned=True)
         assert job["status"] == "queued" and job["media"]["filename"] == face_image.name
         assert job["media"]["size_bytes"] == face_image.stat().st_size
         done = dfs.wait(job["id"], timeout=120)
