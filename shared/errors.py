@@ -3,7 +3,7 @@
 Every failure a user can meet is one of these types. Each carries what is needed to render
 it as an RFC 9457 problem (API), a one-line message with a distinct exit code (CLI), and a
 stored `error` on a failed job. They are mapped once, in `services/api/problems.py` and
-`services/cli/main.py`.
+`services/cli/common.py`.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from services.cli.main import friendly_errors
+from services.cli.common import friendly_errors
 
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 

@@ -12,37 +12,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from shared.errors import DFSError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly_errors(fn: F) -> F:
-    """Map errors to one line on stderr and an exit code, once, for every command."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DFSError as exc:
-            click.echo(f"error: {exc.title.lower()}: {exc.detail}", err=True)
-            sys.exit(exc.exit_code)
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
-            raise
-        except Exception as exc:  # an unexpected bug: still one line, details with DFS_DEBUG=1
-            if os.environ.get("DFS_DEBUG"):
-                raise
-            click.echo(f"error: internal: {type(exc).__name__}: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+from services.cli import integrator, training
+from services.cli.common import friendly_errors
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -386,24 +362,9 @@ def healthcheck(component: str, url: str, max_age: float, ready: bool) -> None:
     sys.exit(0)
 
 
-def register_extensions() -> None:
-    """Command groups contributed by other modules (training toolkit, API keys, client)."""
-    import importlib
-
-    for module, attr in (
-        ("services.cli.training", "register"),
-        ("services.cli.integrator", "register"),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        getattr(mod, attr)(cli)
-
-
-register_extensions()
+# Command groups contributed by other modules (training toolkit; tenants, API keys, client).
+training.register(cli)
+integrator.register(cli)
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from services.cli.main import friendly_errors
+from services.cli.common import friendly_errors
 
 
 def _bar(desc: str) -> Any:

@@ -168,7 +168,9 @@ class LocalStore:
 
 
 class S3Store:
-    """Any S3 API through the MinIO client. The bucket is created on first use."""
+    """Any S3 API through the MinIO client. The bucket is created on first use. A key is
+    checked before any request: an invalid one is a ValueError as in LocalStore (a bug),
+    never a StorageUnavailable (which callers retry as an outage)."""
 
     def __init__(self, settings: Settings) -> None:
         from minio import Minio
@@ -223,12 +225,13 @@ class S3Store:
             self._bucket_checked = True
 
     def put_stream(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> int:
+        key = _safe_key(key)
         self._ensure_bucket()
         counter = _CountingReader(stream)
         try:
             self.client.put_object(
                 self.bucket,
-                _safe_key(key),
+                key,
                 counter,  # type: ignore[arg-type]
                 length=-1,
                 part_size=self.part_size,
@@ -244,27 +247,30 @@ class S3Store:
         return counter.count
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> int:
+        key = _safe_key(key)
         self._ensure_bucket()
         try:
             self.client.fput_object(
-                self.bucket, _safe_key(key), str(path), content_type=content_type, part_size=self.part_size
+                self.bucket, key, str(path), content_type=content_type, part_size=self.part_size
             )
         except Exception as exc:
             raise self._errors(exc, key) from exc
         return path.stat().st_size
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> int:
+        key = _safe_key(key)
         self._ensure_bucket()
         try:
-            self.client.put_object(self.bucket, _safe_key(key), io.BytesIO(data), len(data), content_type=content_type)
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type=content_type)
         except Exception as exc:
             raise self._errors(exc, key) from exc
         return len(data)
 
     def get_file(self, key: str, path: Path) -> Path:
+        key = _safe_key(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.client.fget_object(self.bucket, _safe_key(key), str(path))
+            self.client.fget_object(self.bucket, key, str(path))
         except Exception as exc:
             raise self._errors(exc, key) from exc
         return path
@@ -272,8 +278,9 @@ class S3Store:
     def _read(self, key: str, **window: int) -> bytes:
         """The object's bytes (or the `offset`/`length` window of them); the connection goes
         back to the pool either way."""
+        key = _safe_key(key)
         try:
-            resp = self.client.get_object(self.bucket, _safe_key(key), **window)
+            resp = self.client.get_object(self.bucket, key, **window)
             try:
                 return resp.read()
             finally:
@@ -289,8 +296,9 @@ class S3Store:
         return self._read(key, offset=0, length=length)
 
     def open_stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> tuple[ObjectInfo, Iterator[bytes]]:
+        key = _safe_key(key)
         try:
-            resp = self.client.get_object(self.bucket, _safe_key(key))
+            resp = self.client.get_object(self.bucket, key)
         except Exception as exc:
             raise self._errors(exc, key) from exc
         length = resp.headers.get("Content-Length")
@@ -306,8 +314,9 @@ class S3Store:
         return info, chunks()
 
     def stat(self, key: str) -> ObjectInfo:
+        key = _safe_key(key)
         try:
-            st = self.client.stat_object(self.bucket, _safe_key(key))
+            st = self.client.stat_object(self.bucket, key)
         except Exception as exc:
             raise self._errors(exc, key) from exc
         return ObjectInfo(key=key, size=int(st.size or 0), content_type=st.content_type)
@@ -320,8 +329,9 @@ class S3Store:
             return False
 
     def delete(self, key: str) -> None:
+        key = _safe_key(key)
         try:
-            self.client.remove_object(self.bucket, _safe_key(key))
+            self.client.remove_object(self.bucket, key)
         except Exception as exc:
             err = self._errors(exc, key)
             if not isinstance(err, NotFound):
@@ -344,15 +354,17 @@ class S3Store:
             raise self._errors(exc, prefix) from exc
 
     def presigned_put_url(self, key: str, expires: timedelta) -> str:
+        key = _safe_key(key)
         self._ensure_bucket()
         try:
-            return self.presign_client.presigned_put_object(self.bucket, _safe_key(key), expires=expires)
+            return self.presign_client.presigned_put_object(self.bucket, key, expires=expires)
         except Exception as exc:
             raise self._errors(exc, key) from exc
 
     def presigned_get_url(self, key: str, expires: timedelta) -> str:
+        key = _safe_key(key)
         try:
-            return self.presign_client.presigned_get_object(self.bucket, _safe_key(key), expires=expires)
+            return self.presign_client.presigned_get_object(self.bucket, key, expires=expires)
         except Exception as exc:
             raise self._errors(exc, key) from exc
 

@@ -22,6 +22,7 @@ import redis
 import sqlalchemy as sa
 
 from tests.support.services import Stack, free_port, wait_job
+from tests.support.wait import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -45,13 +46,8 @@ def segments(engine: sa.Engine, job_id: str) -> list[dict[str, Any]]:
 
 
 def wait_for(predicate: Any, timeout: float, what: str, stack: Stack) -> Any:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} after {timeout}s\n{stack.log_tail()}")
+    """`wait_until`, with the stack's logs when it times out."""
+    return wait_until(predicate, timeout, what, detail=stack.log_tail)
 
 
 def _both_busy(segs: list[dict[str, Any]]) -> bool:
@@ -114,7 +110,7 @@ def detectors(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def start_detectors(stack: Stack, workers: dict[str, dict[str, Any]]) -> None:
     for name, w in workers.items():
         w["proc"] = stack.start_worker(name, "detect", env=w["env"])
-    wait_for(lambda: all(w["ready"].exists() for w in workers.values()), 180, "detectors not ready", stack)
+    wait_for(lambda: all(w["ready"].exists() for w in workers.values()), 180, "the detectors to be ready", stack)
 
 
 def test_detect_tasks_wait_in_the_redis_list_named_like_the_queue(
@@ -123,8 +119,8 @@ def test_detect_tasks_wait_in_the_redis_list_named_like_the_queue(
     """What the KEDA trigger reads (`listName: detect`): one list entry per queued segment."""
     with httpx.Client(base_url=stack.api_url, timeout=60) as client:
         job_id = submit(client, face_clip)
-        wait_for(lambda: len(segments(engine, job_id)) == 3, 120, "segmenter did not split", stack)
-        assert wait_for(lambda: broker.llen("detect") == 3, 30, "detect list length is not 3", stack)
+        wait_for(lambda: len(segments(engine, job_id)) == 3, 120, "the segmenter to split", stack)
+        assert wait_for(lambda: broker.llen("detect") == 3, 30, "three detect tasks queued", stack)
         assert not [k for k in broker.keys("detect*") if k != b"detect"], "no priority sub-lists"
 
         start_detectors(stack, detectors)  # scale from 0 to 2: the backlog drains
@@ -173,7 +169,7 @@ def test_sigterm_lets_a_busy_worker_finish_its_segment_then_exit(
     with httpx.Client(base_url=stack.api_url, timeout=60) as client:
         job_id = submit(client, face_clip)
         # both workers busy: two segments started (attempts bumped), none finished yet
-        wait_for(lambda: _both_busy(segments(engine, job_id)), 120, "never saw both workers busy", stack)
+        wait_for(lambda: _both_busy(segments(engine, job_id)), 120, "both workers busy", stack)
         stopped_at = time.time()
         os.kill(victim.pid, signal.SIGTERM)  # the main process only, as a container runtime does
         assert victim.wait(timeout=120) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -12,6 +11,7 @@ from tests.integrator.conftest import TenantKeys
 from tests.integrator.test_webhooks import deliveries, submit
 from tests.support.receiver import Receiver
 from tests.support.services import RedisServer, Stack, wait_job
+from tests.support.wait import stays_true, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +33,6 @@ def objects_of(stack: Stack, job_id: str) -> list[str]:
     ]
 
 
-def wait_until(predicate, timeout: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_cancel_mid_processing_deletes_media_and_nothing_resurrects_the_job(
     client_a: httpx.Client, auth_stack: Stack, private_redis: RedisServer, receiver: Receiver, face_clip: Path
 ) -> None:
@@ -62,13 +52,15 @@ def test_cancel_mid_processing_deletes_media_and_nothing_resurrects_the_job(
     assert cancelled["progress"]["segments_done"] < 3
     assert objects_of(auth_stack, job_id) == []
 
-    # let every queued or running stage of this job run out, then look again
+    # let every queued or running stage of this job run out, watching that it stays cancelled
     redis = private_redis.client()
     wait_until(lambda: redis.llen("detect") == 0 and redis.llen("aggregate") == 0, 60, "the queues to drain")
-    time.sleep(4)
-    after = client_a.get(f"/v1/jobs/{job_id}").json()
-    assert after["status"] == "cancelled" and after["result"] is None
-    assert objects_of(auth_stack, job_id) == []
+
+    def still_cancelled_without_media() -> bool:
+        after = client_a.get(f"/v1/jobs/{job_id}").json()
+        return after["status"] == "cancelled" and after["result"] is None and objects_of(auth_stack, job_id) == []
+
+    stays_true(still_cancelled_without_media, 4, "the cancelled job without result or media")
     [req] = receiver.wait_for("/hook/cancelled", 1)
     assert b'"type":"job.cancelled"' in req.body
     assert [d["type"] for d in deliveries(client_a, job_id)] == ["job.cancelled"]

@@ -16,6 +16,7 @@ from shared.client import WebhookVerificationError, verify_webhook
 from tests.integrator.conftest import TenantKeys, make_tenant
 from tests.support.receiver import Receiver
 from tests.support.services import Stack, wait_job
+from tests.support.wait import stays_true, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -42,14 +43,14 @@ def deliveries(client: httpx.Client, job_id: str) -> list[dict]:
 
 
 def wait_delivery(client: httpx.Client, job_id: str, status: str, timeout: float = 60) -> dict:
-    deadline = time.time() + timeout
-    items: list[dict] = []
-    while time.time() < deadline:
+    def first_with_status() -> dict | None:
         items = deliveries(client, job_id)
-        if items and items[0]["status"] == status:
-            return items[0]
-        time.sleep(0.2)
-    raise AssertionError(f"delivery of {job_id} not {status}: {items}")
+        return items[0] if items and items[0]["status"] == status else None
+
+    return wait_until(
+        first_with_status, timeout, f"the delivery of {job_id} to be {status}",
+        detail=lambda: f"deliveries: {deliveries(client, job_id)}",
+    )  # fmt: skip
 
 
 def test_completed_job_sends_a_signed_event_verifiable_with_the_tenant_secret(
@@ -126,8 +127,7 @@ def test_410_gone_disables_the_callback_until_redelivered(
     wait_job(client_a, job["id"], stack=auth_stack)
     delivery = wait_delivery(client_a, job["id"], "disabled")
     assert [a["status_code"] for a in delivery["attempts"]] == [410]
-    time.sleep(1.5)  # no retry follows a 410
-    assert len(receiver.received("/hook/gone")) == 1
+    stays_true(lambda: len(receiver.received("/hook/gone")) == 1, 1.5, "no retry after a 410")
 
     r = client_a.post(f"/v1/jobs/{job['id']}/deliveries/redeliver")
     assert r.status_code == 202, r.text
@@ -157,8 +157,7 @@ def test_attempts_are_bounded(client_a: httpx.Client, receiver: Receiver, auth_s
     wait_job(client_a, job["id"], stack=auth_stack)
     delivery = wait_delivery(client_a, job["id"], "failed", timeout=90)
     assert len(delivery["attempts"]) == 4  # DFS_WEBHOOK_MAX_ATTEMPTS
-    time.sleep(1.0)
-    assert len(receiver.received("/hook/down")) == 4
+    stays_true(lambda: len(receiver.received("/hook/down")) == 4, 1.5, "no fifth attempt")
 
 
 def test_failed_job_sends_job_failed(

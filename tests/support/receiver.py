@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.support.wait import wait_until
+
 
 @dataclass
 class Received:
@@ -43,13 +45,16 @@ class Receiver:
             return [r for r in self.requests if r.path == path]
 
     def wait_for(self, path: str, count: int, timeout: float = 60.0) -> list[Received]:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
+        def enough() -> list[Received] | None:
             got = self.received(path)
-            if len(got) >= count:
-                return got
-            time.sleep(0.1)
-        raise TimeoutError(f"{path}: {len(self.received(path))} requests after {timeout}s, expected {count}")
+            return got if len(got) >= count else None
+
+        return wait_until(
+            enough,
+            timeout,
+            f"{count} requests to {path}",
+            detail=lambda: f"{len(self.received(path))} received",
+        )
 
     def next_answer(self, path: str) -> str:
         with self.lock:

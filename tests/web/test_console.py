@@ -8,7 +8,6 @@ one. Each test asserts what that person would see.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.support.browser import Browser
 from tests.support.receiver import Receiver
 from tests.support.seed import create_tenant_key, seed_completed_job
 from tests.support.services import S3Gateway, Stack, wait_job
+from tests.support.wait import stays_true
 
 pytestmark = pytest.mark.slow
 
@@ -311,8 +311,7 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
 
 
 def test_delete_a_job(page: Browser, stack: Stack, api: httpx.Client, pg_database_url: str, s3: Minio) -> None:
-    if not api.get("/v1/config").json()["features"]["delete_job"]:
-        pytest.skip("DELETE /v1/jobs/{id} is not served by this API yet (branch issue-4)")
+    assert api.get("/v1/config").json()["features"]["delete_job"], "the API must serve DELETE /v1/jobs/{id}"
     job = seed_completed_job(pg_database_url, s3, "dfs-test", "local", segments=1)
     page.open(stack.api_url + f"/#/jobs/{job.id}")
     page.wait("#delete-job").click()
@@ -320,10 +319,14 @@ def test_delete_a_job(page: Browser, stack: Stack, api: httpx.Client, pg_databas
     assert page.find("#purge").is_selected()
     page.find("#confirm-delete").click()
     page.wait_for(lambda: page.driver.current_url.endswith("#/jobs"), what="the jobs list")
-    page.wait("#jobs-summary")
+    # the summary reads "Loading jobs…" until the list has been fetched and drawn
+    page.wait_for(lambda: (t := page.text("#jobs-summary")) and "Loading" not in t, what="the jobs list loaded")
     assert "deleted" in page.text("#flash")
-    time.sleep(0.2)
-    assert job.id not in [r.get_attribute("data-job-id") for r in page.find_all("#jobs-table tbody tr")]
+
+    def listed() -> list[str | None]:
+        return [r.get_attribute("data-job-id") for r in page.find_all("#jobs-table tbody tr")]
+
+    stays_true(lambda: job.id not in listed(), 1.0, "the deleted job missing from the jobs list")
     assert api.get(f"/v1/jobs/{job.id}").status_code == 404
 
 
