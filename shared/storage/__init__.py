@@ -275,12 +275,12 @@ class S3Store:
             raise self._errors(exc, key) from exc
         return path
 
-    def _read(self, key: str, **window: int) -> bytes:
-        """The object's bytes (or the `offset`/`length` window of them); the connection goes
+    def _read(self, key: str, offset: int = 0, length: int = 0) -> bytes:
+        """The object's bytes (`length` 0: all of them from `offset`); the connection goes
         back to the pool either way."""
         key = _safe_key(key)
         try:
-            resp = self.client.get_object(self.bucket, key, **window)
+            resp = self.client.get_object(self.bucket, key, offset=offset, length=length)
             try:
                 return resp.read()
             finally:
