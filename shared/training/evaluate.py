@@ -30,7 +30,8 @@ def level_scores(
     samples: list[str], segments: list[int], probs: np.ndarray, labels: np.ndarray
 ) -> dict[Level, tuple[np.ndarray, np.ndarray]]:
     """Face scores → (labels, probabilities) at face, segment and video level, aggregated by
-    serving's own rules (`segment_probability`, `video_probability`)."""
+    serving's own functions (`segment_probability`, `video_probability`), so a change to
+    them changes evaluation too."""
     seg: dict[tuple[str, int], list[float]] = defaultdict(list)
     seg_label: dict[tuple[str, int], int] = {}
     for s, k, p, y in zip(samples, segments, probs, labels, strict=True):
