@@ -110,15 +110,15 @@ def bench_training(device: str, backbone: str, size: int, batch: int, seconds: f
 def bench_mtcnn(device: str, frames: int, scale: float) -> dict:
     import numpy as np
 
-    from shared.config import MTCNNSettings
+    from shared.config import MTCNNSettings, Settings
     from shared.media.samples import load_subject
-    from shared.model.face_detector import FaceDetector
+    from shared.model.face_detector import build_face_detector
 
     face = load_subject("astronaut")
     canvas = np.zeros((720, 1280, 3), np.uint8)
     canvas[104:616, 384:896] = face
     batch = [canvas.copy() for _ in range(frames)]
-    det = FaceDetector(MTCNNSettings(detect_scale=scale), device)
+    det = build_face_detector(Settings(mtcnn=MTCNNSettings(detect_scale=scale)), device)
     det.predict(batch[:2])
     sync(device)
     t0 = time.perf_counter()
@@ -136,7 +136,7 @@ def bench_segments(device: str, seg_dir: Path) -> dict:
     from shared.config import Settings
     from shared.model.checkpoint import init_checkpoint
     from shared.model.classifier import FaceClassifier
-    from shared.model.face_detector import FaceDetector
+    from shared.model.face_detector import build_face_detector
     from shared.pipeline.analyze import analyze_segment
     from shared.types import SegmentSpec
 
@@ -144,7 +144,7 @@ def bench_segments(device: str, seg_dir: Path) -> dict:
     init_checkpoint(ckpt)
     settings = Settings(device=device if device == "cpu" else "cuda", checkpoint=str(ckpt))
     clf = FaceClassifier(str(ckpt), device, 64, settings)
-    det = FaceDetector(settings.mtcnn, device)
+    det = build_face_detector(settings, device)
     files = sorted(seg_dir.glob("*.mkv"))
     specs = [SegmentSpec(i, 2.0 * i, 2.0 * (i + 1), f) for i, f in enumerate(files)]
     analyze_segment(files[0], specs[0], settings, det, clf)  # warm-up

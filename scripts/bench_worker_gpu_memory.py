@@ -44,17 +44,17 @@ def measure(backbone: str, batch: int) -> dict[str, object]:
     from skimage.data import astronaut
 
     from shared.config import Settings
+    from shared.model.architectures import BACKBONES, NetworkConfig
     from shared.model.checkpoint import init_checkpoint
     from shared.model.classifier import FaceClassifier
-    from shared.model.face_detector import FaceDetector
-    from shared.model.network import BACKBONES, NetworkConfig
+    from shared.model.face_detector import build_face_detector
 
     mib = 1024**2
     tmp = Path(tempfile.mkdtemp())
     ckpt = tmp / f"{backbone}.safetensors"
     init_checkpoint(ckpt, NetworkConfig(backbone=backbone, input_size=BACKBONES[backbone]))
     settings = Settings(device="cuda", checkpoint=str(ckpt), data_dir=tmp)
-    detector = FaceDetector(settings.mtcnn, "cuda")
+    detector = build_face_detector(settings, "cuda")
     detector.load()
     classifier = FaceClassifier(str(ckpt), "cuda", batch_size=batch, settings=settings)
     classifier.load()

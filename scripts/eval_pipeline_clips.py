@@ -27,12 +27,14 @@ def blended_photo(photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The photo with its face replaced by a self-blended version of itself."""
     from PIL import Image
 
-    from shared.config import MTCNNSettings
-    from shared.model.face_detector import FaceDetector
+    from shared.config import Settings
+    from shared.model.face_detector import build_face_detector
     from shared.pipeline.faces import crop_square, square_box
     from shared.training.datasets.selfblend import BlendConfig, self_blend
 
-    det = FaceDetector(MTCNNSettings(detect_scale=1.0, min_face_size=40, max_faces_per_frame=1))
+    base = Settings()
+    mtcnn = base.mtcnn.model_copy(update={"detect_scale": 1.0, "min_face_size": 40, "max_faces_per_frame": 1})
+    det = build_face_detector(base.model_copy(update={"mtcnn": mtcnn}), "cpu")
     box = det.predict([photo])[0][0].box
     size = 256
     crop = crop_square(photo, box, 0.3, size)

@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     ffmpeg_timeout_s: float = Field(300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed.")
     max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
+    face_detector: str = Field(
+        "mtcnn",
+        description="Face detector the pipeline, extract-faces and the demo trainer use (mtcnn: facenet-pytorch"
+        " MTCNN, tuned by the mtcnn settings).",
+    )
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
 
     # --- API ----------------------------------------------------------------------------

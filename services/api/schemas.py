@@ -62,12 +62,30 @@ class RedeliverRequest(BaseModel):
 # --- evidence, model card and console configuration ----------------------------------------
 
 
-class ModelCardPublic(BaseModel):
-    """The served checkpoint's model card: what it is, what it was trained on, how it measured."""
+class ModelMemberPublic(BaseModel):
+    """One checkpoint of an ensemble."""
 
     name: str
     version: str
-    sha256: str = Field(description="SHA-256 of the checkpoint file, as recorded in every result.")
+    sha256: str = Field(description="SHA-256 of this member's checkpoint file.")
+    trained: bool
+    threshold: float
+    architecture: str
+    backbone: str | None = None
+    input_size: int | None = None
+
+
+class ModelCardPublic(BaseModel):
+    """The served checkpoint's model card: what it is, what it was trained on, how it measured.
+    For an ensemble (several checkpoints whose probabilities are averaged) it is the ensemble's
+    card and `members` lists its checkpoints."""
+
+    name: str
+    version: str
+    sha256: str = Field(
+        description="SHA-256 of the checkpoint file (of an ensemble: of its members' hashes), as recorded in"
+        " every result."
+    )
     trained: bool = Field(description="False for randomly initialised weights (their verdicts mean nothing).")
     threshold: float = Field(description="Probability at or above which the verdict is `fake`.")
     architecture: str
@@ -81,6 +99,9 @@ class ModelCardPublic(BaseModel):
     )
     code_version: str
     created_at: str
+    members: list[ModelMemberPublic] = Field(
+        default_factory=list, description="The checkpoints of an ensemble, in order; empty for a single checkpoint."
+    )
 
 
 class MediaTypePublic(BaseModel):

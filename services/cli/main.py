@@ -165,8 +165,8 @@ def model() -> None:
 @friendly_errors
 def model_init(out: Path, backbone: str, input_size: int | None, seed: int) -> None:
     """Save a freshly initialised (untrained) network as a checkpoint."""
+    from shared.model.architectures import BACKBONES, NetworkConfig
     from shared.model.checkpoint import init_checkpoint
-    from shared.model.network import BACKBONES, NetworkConfig
 
     if backbone not in BACKBONES:
         raise click.BadParameter(f"choose one of {', '.join(BACKBONES)}", param_hint="--backbone")
@@ -178,14 +178,23 @@ def model_init(out: Path, backbone: str, input_size: int | None, seed: int) -> N
 @click.argument("checkpoint", required=False)
 @friendly_errors
 def model_info(checkpoint: str | None) -> None:
-    """Print a checkpoint's model card (default: the configured checkpoint)."""
+    """Print the model card of a checkpoint or ensemble (DFS_CHECKPOINT syntax: a path, an
+    s3:// URI, a comma list or an ensemble manifest; default: the configured checkpoint)."""
     from shared.config import get_settings
-    from shared.model.checkpoint import check_compatible, read_meta, resolve_checkpoint, sha256_of
+    from shared.model.card import read_card
+    from shared.model.checkpoint import check_compatible
 
-    path = resolve_checkpoint(checkpoint or get_settings().checkpoint)
-    meta = read_meta(path)
-    check_compatible(meta)
-    click.echo(json.dumps(meta.model_dump() | {"path": str(path), "sha256": sha256_of(path)}, indent=2))
+    settings = get_settings()
+    card = read_card(checkpoint or settings.checkpoint, settings)
+    for f in card.files:
+        check_compatible(f.meta)
+    doc = card.meta.model_dump()
+    if card.is_ensemble:
+        doc["sha256"] = card.sha256
+        doc["members"] = [f.meta.model_dump() | {"path": str(f.path), "sha256": f.sha256} for f in card.members]
+    else:
+        doc |= {"path": str(card.files[0].path), "sha256": card.sha256}
+    click.echo(json.dumps(doc, indent=2))
 
 
 # --- database ---------------------------------------------------------------------------

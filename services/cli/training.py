@@ -36,17 +36,21 @@ def _bar(desc: str) -> Any:
 @click.option("--frames", type=int, default=16, show_default=True, help="Frames sampled per video.")
 @click.option("--size", type=int, default=224, show_default=True, help="Crop size (the model's input).")
 @click.option("--margin", type=float, default=0.3, show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True, help="Parallel processes (one MTCNN each).")
+@click.option("--workers", type=int, default=1, show_default=True,
+              help="Parallel processes (one face detector each; DFS_FACE_DETECTOR and its DFS_MTCNN__* knobs).")  # fmt: skip
 @friendly_errors
 def extract_faces_cmd(data: Path, layout: str, out: Path, frames: int, size: int, margin: float, workers: int) -> None:
     """Detect and crop the faces of a dataset once (resumable), for training and evaluation."""
+    from shared.config import get_settings
     from shared.training.datasets.dfdc import read_dfdc
     from shared.training.datasets.folder import read_folder
     from shared.training.extract import ExtractConfig, extract_faces
 
     samples = read_dfdc(data) if layout == "dfdc" else read_folder(data)
     bar = _bar("extract")
-    summary = extract_faces(samples, out, ExtractConfig(frames, size, margin), workers=workers, progress=bar)
+    summary = extract_faces(
+        samples, out, ExtractConfig(frames, size, margin), settings=get_settings(), workers=workers, progress=bar
+    )
     bar.close()
     click.echo(f"{summary['samples']} files, {summary['faces']} faces → {out}/index.jsonl")
     for sid, err in summary["errors"].items():
@@ -75,13 +79,14 @@ def train_cmd(config: Path, no_resume: bool) -> None:
 @click.option("--selfblend", is_flag=True, help="Also score a self-blended pseudo-fake of every real face.")
 @click.option("--calibrate", is_flag=True, help="Write the F1-optimal threshold (and metrics) into the checkpoint.")
 @click.option("--threshold-level", type=click.Choice(["auto", "face", "segment", "video"]), default="auto")
-@click.option("--segment-seconds", type=float, default=2.0, show_default=True)
+@click.option("--segment-seconds", type=float, default=None,
+              help="Segment length for segment-level scores.  [default: DFS_SEGMENT_SECONDS, as served]")  # fmt: skip
 @click.option("--report", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write report.md, roc.png, pr.png and metrics.json here.")  # fmt: skip
 @click.option("--name", default=None, help="Name of this data in the model card's metrics.")
 @friendly_errors
 def evaluate_cmd(checkpoint: str, data: Path, selfblend: bool, calibrate: bool, threshold_level: str,
-                 segment_seconds: float, report: Path | None, name: str | None) -> None:  # fmt: skip
+                 segment_seconds: float | None, report: Path | None, name: str | None) -> None:  # fmt: skip
     """F1, precision, recall, ROC-AUC, log loss and confusion matrix at face, segment and video level."""
     from shared.config import get_settings
     from shared.training.evaluate import evaluate

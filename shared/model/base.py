@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import torch
 
@@ -46,7 +46,11 @@ class InferenceModel(ABC, Generic[T_in, T_out]):
     def _predict(self, inputs: T_in) -> T_out: ...
 
 
-M = TypeVar("M", bound=InferenceModel[Any, Any])
+class Loadable(Protocol):
+    def load(self) -> None: ...
+
+
+M = TypeVar("M", bound=Loadable)
 
 
 class ModelCache:

@@ -4,14 +4,18 @@ A checkpoint's metadata (safetensors `__metadata__["dfs"]`) is its model card: w
 are, how to use them (threshold), where they came from (training data, measured metrics). The
 API shows it to people deciding whether to trust a verdict, and the API process stays torch-free
 (it only streams uploads and reads Postgres), so the card, and how to find the configured
-checkpoint, live here; `shared.model.checkpoint` adds everything that needs torch (building,
-loading, saving networks) and re-exports these names.
+checkpoint(s), live here: `parse_checkpoint_setting` + `resolve_checkpoint` are the one resolver
+of DFS_CHECKPOINT, used by the workers' classifier, `/v1/model` and `deepfakestream model info`
+alike. `shared.model.checkpoint` adds everything that needs torch (building, loading, saving
+networks); architecture names and configs come from `shared.model.architectures`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
+from shared.model.architectures import ARCHITECTURE, ARCHITECTURE_VERSION, ARCHITECTURES
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -27,14 +32,6 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMAT = "deepfakestream.checkpoint"
 FORMAT_VERSION = 1
 CODE_VERSION = "0.1.0"
-
-#: SRM noise maps + RGB → EfficientNet → CNN head with global weighted average pooling.
-ARCHITECTURE = "srm-efficientnet-gwap"
-ARCHITECTURE_VERSION = 1
-#: Plain-RGB EfficientNet + average pool + linear layer: the DFDC winning solution's
-#: DeepFakeClassifier (selimsef/dfdc_deepfake_challenge), served from imported weights.
-RGB_ARCHITECTURE = "rgb-efficientnet-fc"
-RGB_ARCHITECTURE_VERSION = 1
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
 DEMO_CHECKPOINT = BUNDLED_DIR / "demo-srm-efficientnet-b0.safetensors"
@@ -62,16 +59,12 @@ class CheckpointMeta(BaseModel):
 
     @property
     def network_config(self) -> Any:
-        """NetworkConfig or RGBNetworkConfig, by architecture (imports torch)."""
-        from shared.model.checkpoint import ARCHITECTURES
-
-        return ARCHITECTURES[self.architecture][1].from_dict(self.network)
+        """NetworkConfig or RGBNetworkConfig, by architecture (torch-free)."""
+        return ARCHITECTURES[self.architecture].config.from_dict(self.network)
 
     def build(self) -> torch.nn.Module:
         """A network of the architecture this card describes (untrained weights; imports torch)."""
-        from shared.model.checkpoint import ARCHITECTURES
-
-        return ARCHITECTURES[self.architecture][2](self.network_config)  # type: ignore[no-any-return]
+        return ARCHITECTURES[self.architecture].network_class()(self.network_config)  # type: ignore[no-any-return]
 
 
 def read_meta(path: Path) -> CheckpointMeta:
@@ -91,11 +84,59 @@ def read_meta(path: Path) -> CheckpointMeta:
         raise ModelError(f"{path.name} has invalid metadata: {exc}") from exc
 
 
+# --- which checkpoint(s) the setting names ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    """What `DFS_CHECKPOINT` names: one checkpoint reference (a path, an s3:// URI, or None
+    for the bundled demo) or several (an ensemble), with an ensemble's own name, version and
+    threshold when its manifest gives them."""
+
+    members: tuple[str | None, ...]
+    name: str | None = None
+    version: str | None = None
+    threshold: float | None = None
+
+    @property
+    def is_ensemble(self) -> bool:
+        return len(self.members) > 1
+
+
+def parse_checkpoint_setting(value: str | None) -> CheckpointSpec:
+    """`DFS_CHECKPOINT` (a reference, a comma list, or an ensemble manifest `.json`:
+    {"name": "...", "version": "...", "threshold": 0.5, "members": ["a.safetensors", "s3://b/c"]})
+    → a CheckpointSpec. Members of a manifest are relative to the manifest's folder."""
+    if not value or not value.strip():
+        return CheckpointSpec(members=(None,))
+    value = value.strip()
+    if value.endswith(".json") and not value.startswith("s3://"):
+        path = Path(value).expanduser()
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"ensemble manifest {value} is unreadable: {exc}") from exc
+        members = manifest.get("members") if isinstance(manifest, dict) else None
+        if not isinstance(members, list) or not members:
+            raise ModelError(f"ensemble manifest {value} has no `members` list")
+        base = path.resolve().parent
+        resolved = tuple(m if str(m).startswith("s3://") else str((base / str(m)).resolve()) for m in members)
+        threshold = manifest.get("threshold")
+        return CheckpointSpec(
+            members=resolved,
+            name=manifest.get("name"),
+            version=manifest.get("version"),
+            threshold=None if threshold is None else float(threshold),
+        )
+    return CheckpointSpec(members=tuple(m.strip() for m in value.split(",") if m.strip()) or (None,))
+
+
 _fetch_lock = threading.Lock()
 
 
 def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Path:
-    """A local path for a checkpoint reference: a path, an `s3://bucket/key` URI, or None for the demo."""
+    """A local path for one checkpoint reference: a path, an `s3://bucket/key` URI (fetched
+    into the model cache once per ETag), or None for the bundled demo."""
     settings = settings or get_settings()
     if not ref:
         if DEMO_CHECKPOINT.is_file():
@@ -113,68 +154,134 @@ def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Pat
 
 
 def _fetch_s3_checkpoint(uri: str, settings: Settings) -> Path:
-    from minio import Minio
+    """Download through the project's object store (its bucket set to the URI's)."""
+    from shared.errors import NotFound, StorageUnavailable
+    from shared.storage import get_store
 
     bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket or not key:
         raise ModelError(f"checkpoint URI {uri} must look like s3://bucket/key")
     if not settings.s3_endpoint:
         raise ModelError(f"checkpoint {uri} is on S3 but DFS_S3_ENDPOINT is not set")
-    client = Minio(
-        settings.s3_endpoint,
-        access_key=settings.s3_access_key,
-        secret_key=settings.s3_secret_key,
-        secure=settings.s3_secure,
-        region=settings.s3_region,
-    )
+    store = get_store(settings.model_copy(update={"s3_bucket": bucket}))
     try:
-        stat = client.stat_object(bucket, key)
-    except Exception as exc:
+        info = store.stat(key)
+    except (NotFound, StorageUnavailable, ValueError) as exc:
         raise ModelError(f"checkpoint {uri} cannot be read: {exc}") from exc
-    etag = (stat.etag or "noetag").strip('"')
+    etag = (info.etag or "noetag").strip('"')
     target = settings.resolved_model_cache_dir / bucket / f"{etag}-{Path(key).name}"
     with _fetch_lock:
         if not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(".part")
             try:
-                client.fget_object(bucket, key, str(tmp))
-            except Exception as exc:
+                store.get_file(key, tmp)
+            except (NotFound, StorageUnavailable) as exc:
                 raise ModelError(f"checkpoint {uri} could not be downloaded: {exc}") from exc
             tmp.replace(target)
     return target
 
 
-class ServedCard(BaseModel):
-    """The configured checkpoint's card with the identity every result records."""
+# --- cards of what is served ----------------------------------------------------------------
 
+
+class CheckpointCard(BaseModel):
+    """One checkpoint file's card, where it was found, and the sha256 results record."""
+
+    path: Path
     meta: CheckpointMeta
     sha256: str
 
 
-_card_cache: dict[tuple[str, int, int], ServedCard] = {}
+class ServedCard(BaseModel):
+    """The card of what DFS_CHECKPOINT serves, with the identity every result records: one
+    checkpoint's own card, or an ensemble's card (see `ensemble_meta`) and its members'."""
+
+    meta: CheckpointMeta
+    sha256: str
+    #: every checkpoint file served: the one, or an ensemble's members in order
+    files: list[CheckpointCard]
+
+    @property
+    def is_ensemble(self) -> bool:
+        return len(self.files) > 1
+
+    @property
+    def members(self) -> list[CheckpointCard]:
+        """An ensemble's members; empty for a single checkpoint."""
+        return self.files if self.is_ensemble else []
+
+
+def ensemble_sha256(member_sha256s: list[str]) -> str:
+    """An ensemble's identity hash: it changes when any member's file changes."""
+    return hashlib.sha256("".join(member_sha256s).encode()).hexdigest()
+
+
+def ensemble_meta(
+    members: list[tuple[CheckpointMeta, str]], *, name: str | None = None, version: str | None = None,
+    threshold: float | None = None,
+) -> CheckpointMeta:  # fmt: skip
+    """The card an ensemble of (member card, member sha256) is served under: the manifest's
+    name, version and threshold when given, else made from the members' (threshold: their mean)."""
+    metas = [m for m, _ in members]
+    first = metas[0]
+    return CheckpointMeta(
+        name=name or "ensemble(" + "+".join(m.name for m in metas) + ")",
+        version=version or "+".join(m.version for m in metas),
+        trained=all(m.trained for m in metas),
+        network=first.network,
+        architecture=first.architecture,
+        architecture_version=first.architecture_version,
+        threshold=threshold if threshold is not None else sum(m.threshold for m in metas) / len(metas),
+        description="Mean of the probabilities of: "
+        + "; ".join(f"{m.name} {m.version} (sha256 {sha[:12]})" for m, sha in members),
+        warning=next((m.warning for m in metas if m.warning), None),
+        metrics={"members": {f"{m.name} {m.version}": m.metrics for m in metas}},
+    )
+
+
+_file_cards: dict[tuple[str, int, int], CheckpointCard] = {}
 _card_lock = threading.Lock()
+_MAX_CACHED_CARDS = 16
 
 
-def served_card(settings: Settings | None = None) -> ServedCard:
-    """The card of the configured checkpoint (DFS_CHECKPOINT), cached per file version.
-
-    Hashing a checkpoint reads the whole file, so the result is kept while the file's path,
-    size and modification time stay the same (an S3 checkpoint is cached under its ETag).
-    """
+def checkpoint_card(path: Path) -> CheckpointCard:
+    """A checkpoint file's card and sha256, cached per file version: hashing reads the whole
+    file, so the result is kept while the path, size and modification time stay the same
+    (an S3 checkpoint's cached copy is named by its ETag)."""
     from shared.storage import sha256_file
 
-    settings = settings or get_settings()
-    path = resolve_checkpoint(settings.checkpoint, settings)
     try:
         st = path.stat()
     except OSError as exc:
         raise ModelError(f"checkpoint {path} cannot be read: {exc}") from exc
     key = (str(path), st.st_size, st.st_mtime_ns)
     with _card_lock:
-        card = _card_cache.get(key)
+        card = _file_cards.get(key)
         if card is None:
-            card = ServedCard(meta=read_meta(path), sha256=sha256_file(path))
-            _card_cache.clear()
-            _card_cache[key] = card
+            card = CheckpointCard(path=path, meta=read_meta(path), sha256=sha256_file(path))
+            for old in [k for k in _file_cards if k[0] == key[0]]:
+                del _file_cards[old]
+            while len(_file_cards) >= _MAX_CACHED_CARDS:
+                del _file_cards[next(iter(_file_cards))]
+            _file_cards[key] = card
     return card
+
+
+def read_card(value: str | None, settings: Settings | None = None) -> ServedCard:
+    """The card of a checkpoint setting (`DFS_CHECKPOINT` syntax: one reference, a comma list
+    or an ensemble manifest), resolved exactly as the workers' classifier resolves it."""
+    settings = settings or get_settings()
+    spec = parse_checkpoint_setting(value)
+    files = [checkpoint_card(resolve_checkpoint(ref, settings)) for ref in spec.members]
+    if not spec.is_ensemble:
+        return ServedCard(meta=files[0].meta, sha256=files[0].sha256, files=files)
+    meta = ensemble_meta(
+        [(f.meta, f.sha256) for f in files], name=spec.name, version=spec.version, threshold=spec.threshold
+    )
+    return ServedCard(meta=meta, sha256=ensemble_sha256([f.sha256 for f in files]), files=files)
+
+
+def served_card(settings: Settings | None = None) -> ServedCard:
+    """The card of the configured checkpoint(s) (DFS_CHECKPOINT)."""
+    settings = settings or get_settings()
+    return read_card(settings.checkpoint, settings)

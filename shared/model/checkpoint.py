@@ -5,6 +5,9 @@ backbone, input size, normalisation, SRM settings), how to use them (threshold),
 came from (training data, metrics and the data they were measured on, code version) and is
 checked against this code before anything is served. The identity written into every result
 is (name, version, sha256 of the file).
+
+The card itself and how to find a checkpoint are torch-free (`shared.model.card`, read by the
+API); this module adds what needs torch: checking, building, loading and saving networks.
 """
 
 from __future__ import annotations
@@ -17,37 +20,10 @@ import torch
 
 from shared.config import Settings
 from shared.errors import ModelError
-
-# The card and how to find a checkpoint are torch-free (the API reads them); re-exported here.
-from shared.model.card import (  # noqa: F401
-    BUNDLED_DIR,
-    CODE_VERSION,
-    DEMO_CHECKPOINT,
-    FORMAT,
-    FORMAT_VERSION,
-    CheckpointMeta,
-    _fetch_s3_checkpoint,
-    read_meta,
-    resolve_checkpoint,
-)
-from shared.model.network import (
-    ARCHITECTURE,
-    ARCHITECTURE_VERSION,
-    BACKBONES,
-    RGB_ARCHITECTURE,
-    RGB_ARCHITECTURE_VERSION,
-    NetworkConfig,
-    RGBEfficientNet,
-    RGBNetworkConfig,
-    SRMEfficientNet,
-)
+from shared.model.architectures import ARCHITECTURE, ARCHITECTURES, BACKBONES, NetworkConfig
+from shared.model.card import FORMAT, FORMAT_VERSION, CheckpointMeta, read_meta, resolve_checkpoint
+from shared.model.network import SRMEfficientNet
 from shared.types import ModelIdentity
-
-#: architecture name → (code version, config class, network class)
-ARCHITECTURES: dict[str, tuple[int, Any, Any]] = {
-    ARCHITECTURE: (ARCHITECTURE_VERSION, NetworkConfig, SRMEfficientNet),
-    RGB_ARCHITECTURE: (RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, RGBEfficientNet),
-}
 
 
 def default_name(backbone: str) -> str:
@@ -66,7 +42,7 @@ def check_compatible(meta: CheckpointMeta) -> None:
         raise ModelError(
             f"checkpoint architecture {meta.architecture!r} is unknown to this code ({', '.join(ARCHITECTURES)})"
         )
-    code_version = ARCHITECTURES[meta.architecture][0]
+    code_version = ARCHITECTURES[meta.architecture].version
     if meta.architecture_version != code_version:
         raise ModelError(
             f"checkpoint architecture version {meta.architecture_version} does not match this code's {code_version}"
@@ -149,15 +125,11 @@ class LoadedCheckpoint:
     model: torch.nn.Module
 
 
-def sha256_of(path: Path) -> str:
-    from shared.storage import sha256_file
-
-    return sha256_file(path)
-
-
 def load_checkpoint(ref: str | None, settings: Settings | None = None, device: str = "cpu") -> LoadedCheckpoint:
     """Resolve, verify and load a checkpoint into an eval-mode network on `device`."""
     from safetensors.torch import load_file
+
+    from shared.storage import sha256_file
 
     path = resolve_checkpoint(ref, settings)
     meta = read_meta(path)
@@ -179,5 +151,5 @@ def load_checkpoint(ref: str | None, settings: Settings | None = None, device: s
             f"(missing {len(missing)} tensors e.g. {missing[:2]}, unexpected {len(unexpected)} e.g. {unexpected[:2]})"
         )
     model.eval().to(device)
-    identity = ModelIdentity(name=meta.name, version=meta.version, sha256=sha256_of(path))
+    identity = ModelIdentity(name=meta.name, version=meta.version, sha256=sha256_file(path))
     return LoadedCheckpoint(path=path, meta=meta, identity=identity, model=model)

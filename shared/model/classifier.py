@@ -3,14 +3,13 @@
 `DFS_CHECKPOINT` may name one checkpoint (a path or an s3:// URI), several separated by
 commas (an ensemble whose threshold is the mean of theirs), or an ensemble manifest `.json`:
 {"name": "...", "version": "...", "threshold": 0.5, "members": ["a.safetensors", "s3://b/c"]}.
+The setting is parsed and resolved by `shared.model.card` (torch-free), the same way the
+API's model card reads it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -19,7 +18,8 @@ import torch.nn.functional as F
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
 from shared.model.base import InferenceModel, model_cache
-from shared.model.checkpoint import CheckpointMeta, LoadedCheckpoint, load_checkpoint
+from shared.model.card import CheckpointMeta, ensemble_meta, ensemble_sha256, parse_checkpoint_setting
+from shared.model.checkpoint import LoadedCheckpoint, load_checkpoint
 from shared.model.network import forward
 from shared.types import ModelIdentity
 
@@ -126,21 +126,12 @@ class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray
     def _load(self) -> None:
         for m in self.members:
             m.load()
-        metas = [m.meta for m in self.members]
-        threshold = self._threshold if self._threshold is not None else float(np.mean([m.threshold for m in metas]))
-        self._meta = CheckpointMeta(
-            name=self._name or "ensemble(" + "+".join(m.name for m in metas) + ")",
-            version=self._version or "+".join(m.version for m in metas),
-            trained=all(m.trained for m in metas),
-            network=metas[0].network,
-            architecture=metas[0].architecture,
-            architecture_version=metas[0].architecture_version,
-            threshold=threshold,
-            description="Mean of the probabilities of: " + "; ".join(
-                f"{m.name} {m.version} (sha256 {c.identity.sha256[:12]})" for m, c in zip(metas, self.members, strict=True)
-            ),
-            metrics={"members": {f"{m.name} {m.version}": m.metrics for m in metas}},
-        )  # fmt: skip
+        self._meta = ensemble_meta(
+            [(m.meta, m.identity.sha256) for m in self.members],
+            name=self._name,
+            version=self._version,
+            threshold=self._threshold,
+        )
 
     @property
     def meta(self) -> CheckpointMeta:
@@ -150,7 +141,7 @@ class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray
 
     @property
     def identity(self) -> ModelIdentity:
-        digest = hashlib.sha256("".join(m.identity.sha256 for m in self.members).encode()).hexdigest()
+        digest = ensemble_sha256([m.identity.sha256 for m in self.members])
         return ModelIdentity(name=self.meta.name, version=self.meta.version, sha256=digest)
 
     @property
@@ -178,33 +169,13 @@ class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray
         return probs.astype(np.float32), np.mean(heats, axis=0).astype(np.float32)
 
 
-def parse_checkpoint_setting(value: str | None) -> dict[str, Any]:
-    """`DFS_CHECKPOINT` → {"members": [...], "name"?, "version"?, "threshold"?}."""
-    if not value:
-        return {"members": [None]}
-    value = value.strip()
-    if value.endswith(".json") and not value.startswith("s3://"):
-        path = Path(value).expanduser()
-        try:
-            manifest = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ModelError(f"ensemble manifest {value} is unreadable: {exc}") from exc
-        members = manifest.get("members")
-        if not isinstance(members, list) or not members:
-            raise ModelError(f"ensemble manifest {value} has no `members` list")
-        base = path.resolve().parent
-        resolved = [m if str(m).startswith("s3://") else str((base / m).resolve()) for m in members]
-        return {"members": resolved, **{k: manifest[k] for k in ("name", "version", "threshold") if k in manifest}}
-    return {"members": [m.strip() for m in value.split(",") if m.strip()]}
-
-
 def build_classifier(settings: Settings) -> FaceClassifier | EnsembleClassifier:
     spec = parse_checkpoint_setting(settings.checkpoint)
     device = settings.torch_device()
-    members = [FaceClassifier(ref, device, settings.score_batch_size, settings) for ref in spec["members"]]
-    if len(members) == 1:
+    members = [FaceClassifier(ref, device, settings.score_batch_size, settings) for ref in spec.members]
+    if not spec.is_ensemble:
         return members[0]
-    return EnsembleClassifier(members, name=spec.get("name"), version=spec.get("version"), threshold=spec.get("threshold"))
+    return EnsembleClassifier(members, name=spec.name, version=spec.version, threshold=spec.threshold)
 
 
 def get_classifier(settings: Settings | None = None) -> FaceClassifier | EnsembleClassifier:

@@ -17,8 +17,9 @@ from typing import Any
 import torch
 
 from shared.errors import ModelError
+from shared.model.architectures import RGB_ARCHITECTURE, RGB_ARCHITECTURE_VERSION, RGBNetworkConfig
 from shared.model.checkpoint import CheckpointMeta, save_checkpoint
-from shared.model.network import RGB_ARCHITECTURE, RGB_ARCHITECTURE_VERSION, RGBEfficientNet, RGBNetworkConfig
+from shared.model.network import RGBEfficientNet
 
 
 def read_published_state(path: Path, *, trust_pickle: bool = False) -> dict[str, torch.Tensor]:

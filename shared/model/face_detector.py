@@ -1,14 +1,25 @@
-"""Face detector: facenet-pytorch's MTCNN, weights from its wheel (no download)."""
+"""Face detectors: what the pipeline needs from one, the ones this code has, and the factory
+that picks one by the `face_detector` setting (DFS_FACE_DETECTOR).
+
+Adding a detector: a class taking `(settings, device)` whose `predict(frames)` returns a list
+of `Detection`s per frame (subclass `InferenceModel` for the load-once lifecycle), and one
+line in `FACE_DETECTORS`.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import BaseModel
 
-from shared.config import MTCNNSettings, Settings, get_settings
+from shared.config import Settings, get_settings
+from shared.errors import ModelError
 from shared.model.base import InferenceModel, model_cache
 
 
@@ -18,13 +29,22 @@ class Detection:
     confidence: float
 
 
-class FaceDetector(InferenceModel[list[np.ndarray], list[list[Detection]]]):
-    """Frames (H×W×3 uint8, all the same size) → faces per frame, detected in one batch at
-    `detect_scale` resolution; boxes are mapped back to full resolution."""
+class FaceDetector(Protocol):
+    """What the pipeline needs from a face detector: frames (H×W×3 uint8 RGB) → the faces of
+    each frame, boxes in the frame's own pixels, largest first, at most the configured number."""
 
-    def __init__(self, cfg: MTCNNSettings, device: str = "cpu") -> None:
+    def load(self) -> None: ...
+    def predict(self, frames: list[np.ndarray]) -> list[list[Detection]]: ...
+
+
+class MTCNNDetector(InferenceModel[list[np.ndarray], list[list[Detection]]]):
+    """facenet-pytorch's MTCNN, weights from its wheel (no download), knobs from
+    `settings.mtcnn`. Frames of the same size are detected in one batch at `detect_scale`
+    resolution; boxes are mapped back to full resolution."""
+
+    def __init__(self, settings: Settings, device: str = "cpu") -> None:
         super().__init__(device)
-        self.cfg = cfg
+        self.cfg = settings.mtcnn
         self._mtcnn = None
 
     def _load(self) -> None:
@@ -81,8 +101,35 @@ class FaceDetector(InferenceModel[list[np.ndarray], list[list[Detection]]]):
         return out
 
 
+#: `face_detector` setting value → detector class, constructed as `cls(settings, device)`
+FACE_DETECTORS: dict[str, Callable[[Settings, str], FaceDetector]] = {
+    "mtcnn": MTCNNDetector,
+}
+
+
+def build_face_detector(settings: Settings | None = None, device: str | None = None) -> FaceDetector:
+    """A new (not yet loaded) detector of the kind `settings.face_detector` names, on `device`
+    (default: the settings' device)."""
+    settings = settings or get_settings()
+    cls = FACE_DETECTORS.get(settings.face_detector)
+    if cls is None:
+        raise ModelError(
+            f"unknown face detector {settings.face_detector!r} (DFS_FACE_DETECTOR): choose one of "
+            + ", ".join(sorted(FACE_DETECTORS))
+        )
+    return cls(settings, device or settings.torch_device())
+
+
 def get_face_detector(settings: Settings | None = None) -> FaceDetector:
+    """The process-wide, loaded detector for these settings and device."""
     settings = settings or get_settings()
     device = settings.torch_device()
-    key = ("mtcnn", settings.mtcnn.model_dump_json(), device)
-    return model_cache.get(key, lambda: FaceDetector(settings.mtcnn, device))
+    key = ("face_detector", device, json.dumps(detector_settings(settings), sort_keys=True))
+    return model_cache.get(key, lambda: build_face_detector(settings, device))
+
+
+def detector_settings(settings: Settings) -> dict[str, Any]:
+    """The settings a face detector may read, as JSON: `face_detector` and every nested
+    settings group (a detector's knobs are one, like `mtcnn`)."""
+    groups = {name for name, value in settings if isinstance(value, BaseModel)}
+    return settings.model_dump(mode="json", include={"face_detector", *groups})

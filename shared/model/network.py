@@ -3,82 +3,18 @@
 SRM noise maps + normalised RGB (6 channels) → EfficientNet backbone (timm, never pretrained
 from a hub) → a small CNN head whose global weighted average pooling (GWAP) turns a spatial
 map of manipulation scores into one logit, and doubles as a localisation heatmap.
+
+The configs describing these networks (and the architecture registry) are torch-free and
+live in `shared.model.architectures`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import torch
 from torch import nn
 
-# Architecture names and versions are part of the (torch-free) model card.
-from shared.model.card import (  # noqa: F401
-    ARCHITECTURE,
-    ARCHITECTURE_VERSION,
-    RGB_ARCHITECTURE,
-    RGB_ARCHITECTURE_VERSION,
-)
+from shared.model.architectures import NetworkConfig, RGBNetworkConfig
 from shared.model.srm import SRMFilter
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-#: Backbones known to work, with their customary input size.
-BACKBONES: dict[str, int] = {
-    "efficientnet_b0": 224,
-    "efficientnet_b1": 240,
-    "efficientnet_b2": 260,
-    "efficientnet_b3": 300,
-    "efficientnet_b4": 380,
-    "efficientnet_b5": 456,
-    "efficientnet_b6": 528,
-    "efficientnet_b7": 600,
-    "tf_efficientnet_b0": 224,
-    "tf_efficientnet_b4": 380,
-    "tf_efficientnet_b7": 600,
-}
-
-
-@dataclass(frozen=True)
-class NetworkConfig:
-    """Everything needed to rebuild the network; stored in every checkpoint."""
-
-    backbone: str = "efficientnet_b0"
-    input_size: int = 224
-    srm_clip: float | None = 3.0
-    head_channels: tuple[int, ...] = (256, 128)
-    dropout: float = 0.2
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-    #: margin around the face box the crops were cut with in training (serving uses the same)
-    face_margin: float = 0.3
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "backbone": self.backbone,
-            "input_size": self.input_size,
-            "in_chans": 6,
-            "srm": {"kernels": "zhou2018-5x5", "normalisation": [4, 12, 2], "clip": self.srm_clip, "input_scale": 255},
-            "head": {"type": "cnn-gwap", "channels": list(self.head_channels), "dropout": self.dropout},
-            "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
-            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> NetworkConfig:
-        return cls(
-            backbone=d["backbone"],
-            input_size=int(d["input_size"]),
-            srm_clip=d["srm"].get("clip"),
-            head_channels=tuple(int(c) for c in d["head"]["channels"]),
-            dropout=float(d["head"].get("dropout", 0.0)),
-            mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
-            std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
-            face_margin=float(d.get("preprocessing", {}).get("face_margin", 0.3)),
-        )
 
 
 class GWAPHead(nn.Module):
@@ -138,39 +74,6 @@ class SRMEfficientNet(nn.Module):
         noise = self.srm(x)
         features = self.backbone.forward_features(torch.cat([rgb, noise], dim=1))  # type: ignore[operator]
         return self.head(features)
-
-
-@dataclass(frozen=True)
-class RGBNetworkConfig:
-    """The DFDC winners' classifier: timm EfficientNet on plain RGB, average pool, dropout, fc."""
-
-    backbone: str = "tf_efficientnet_b7"
-    input_size: int = 380
-    dropout: float = 0.0
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-    face_margin: float = 2 / 3  # they pad a third of the box on each side
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "backbone": self.backbone,
-            "input_size": self.input_size,
-            "in_chans": 3,
-            "head": {"type": "avgpool-dropout-fc", "dropout": self.dropout},
-            "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
-            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RGBNetworkConfig:
-        return cls(
-            backbone=d["backbone"],
-            input_size=int(d["input_size"]),
-            dropout=float(d.get("head", {}).get("dropout", 0.0)),
-            mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
-            std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
-            face_margin=float(d.get("preprocessing", {}).get("face_margin", 2 / 3)),
-        )
 
 
 class RGBEfficientNet(nn.Module):

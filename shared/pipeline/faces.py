@@ -1,4 +1,4 @@
-"""Stage 4: find faces (MTCNN, one batch per segment) and cut square crops for the model."""
+"""Stage 4: find faces (the configured detector, one batch per segment) and cut square crops for the model."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def crop_square(image: np.ndarray, box: tuple[float, float, float, float], margi
 def detect_faces(
     frames: list[Frame], detector: FaceDetector, *, margin: float = 0.3, crop_size: int = 224
 ) -> list[FaceCrop]:
-    """All faces in `frames`, found in one batched MTCNN call, as model-ready crops."""
+    """All faces in `frames`, found in one batched detector call, as model-ready crops."""
     detections: list[list[Detection]] = detector.predict([f.image for f in frames])
     crops: list[FaceCrop] = []
     for frame, found in zip(frames, detections, strict=True):

@@ -31,6 +31,8 @@ class ObjectInfo:
     key: str
     size: int
     content_type: str | None = None
+    #: the S3 ETag (changes when the object does); None on the local folder store
+    etag: str | None = None
 
 
 class ObjectStore(Protocol):
@@ -319,7 +321,7 @@ class S3Store:
             st = self.client.stat_object(self.bucket, key)
         except Exception as exc:
             raise self._errors(exc, key) from exc
-        return ObjectInfo(key=key, size=int(st.size or 0), content_type=st.content_type)
+        return ObjectInfo(key=key, size=int(st.size or 0), content_type=st.content_type, etag=st.etag)
 
     def exists(self, key: str) -> bool:
         try:

@@ -5,7 +5,7 @@ Data: the real face photos that ship inside installed packages — scikit-image'
 (Eileen Collins) and cameraman, matplotlib's grace_hopper — and the 100 face images of
 scikit-image's `lfw_subset` (25×25 grayscale crops of Labeled Faces in the Wild, one identity
 each). Random views of each photo (scale, rotation, shift, light, flips, JPEG) go through the
-pipeline's own MTCNN and cropper; the LFW faces are upscaled into crops of the same layout.
+pipeline's own face detector (DFS_FACE_DETECTOR, tuned for photos) and cropper; the LFW faces are upscaled into crops of the same layout.
 Fakes are self-blended pseudo-fakes made from those real faces. Identity-disjoint splits:
 train = astronaut, cameraman, LFW 0–69; validation (early stopping, threshold) =
 grace_hopper, LFW 70–84; test = LFW 85–99, never seen in any form.
@@ -22,13 +22,16 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageEnhance
 
 from shared.training.datasets import REAL
 from shared.training.extract import ExtractConfig, FaceRecord, write_index
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shared.config import Settings
 
 TRAIN_IDENTITIES = ("astronaut", "cameraman")
 VAL_IDENTITIES = ("grace_hopper",)
@@ -75,17 +78,26 @@ def random_view(photo: np.ndarray, rng: np.random.Generator, size: int = 640) ->
     return np.asarray(Image.open(buf).convert("RGB"))
 
 
+def photo_detector_settings(settings: Settings | None = None) -> Settings:
+    """The settings with the detector tuned for one large face per photo view: full resolution,
+    faces from 48 px, one face kept."""
+    from shared.config import get_settings
+
+    settings = settings or get_settings()
+    mtcnn = settings.mtcnn.model_copy(update={"detect_scale": 1.0, "min_face_size": 48, "max_faces_per_frame": 1})
+    return settings.model_copy(update={"mtcnn": mtcnn})
+
+
 def build_photo_faces(
     out: Path, identities: tuple[str, ...], views: int, seed: int, cfg: ExtractConfig,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None, settings: Settings | None = None,
 ) -> int:  # fmt: skip
-    """Random views of each identity's photo → MTCNN → crops, in the extract-faces layout."""
-    from shared.config import MTCNNSettings
-    from shared.model.face_detector import FaceDetector
+    """Random views of each identity's photo → the face detector → crops, in the extract-faces layout."""
+    from shared.model.face_detector import build_face_detector
     from shared.pipeline.faces import detect_faces
     from shared.types import Frame
 
-    detector = FaceDetector(MTCNNSettings(detect_scale=1.0, min_face_size=48, max_faces_per_frame=1))
+    detector = build_face_detector(photo_detector_settings(settings), "cpu")
     rng = np.random.default_rng(seed)
     total, done = len(identities) * views, 0
     count = 0
@@ -99,7 +111,7 @@ def build_photo_faces(
             if progress:
                 progress(done, total)
             if not crops:
-                continue  # MTCNN missed this view (strong rotation / crop): a real miss, not invented
+                continue  # the detector missed this view (strong rotation / crop): a real miss, not invented
             folder = out / "faces" / sample
             folder.mkdir(parents=True, exist_ok=True)
             c = crops[0]

@@ -1,9 +1,10 @@
 """`deepfakestream evaluate`: measure a checkpoint on extracted faces, at face, segment and
 video level, optionally calibrate its threshold, and write a report (markdown + plots).
 
-Levels follow the service's own aggregation: a segment's probability is the mean of its
-faces (segments are `segment_seconds` slices of a sample's timeline), a video's the mean of
-its segments.
+Levels follow the service's own aggregation, by calling its functions: a segment's probability
+is `shared.pipeline.score.segment_probability` of its faces' (segments are `segment_seconds`
+slices of a sample's timeline, default the served DFS_SEGMENT_SECONDS), a video's is
+`shared.pipeline.aggregate.video_probability` of its segments'.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any, Literal
 import numpy as np
 
 from shared.model.checkpoint import update_meta
+from shared.pipeline.aggregate import video_probability
+from shared.pipeline.score import segment_probability
 from shared.training.data import FaceCrops
 from shared.training.extract import read_index
 from shared.training.metrics import best_f1_threshold, binary_metrics, precision_recall_curve, roc_curve
@@ -26,14 +29,16 @@ Level = Literal["face", "segment", "video"]
 def level_scores(
     samples: list[str], segments: list[int], probs: np.ndarray, labels: np.ndarray
 ) -> dict[Level, tuple[np.ndarray, np.ndarray]]:
-    """Face scores → (labels, probabilities) at face, segment and video level."""
+    """Face scores → (labels, probabilities) at face, segment and video level, aggregated by
+    serving's own functions (`segment_probability`, `video_probability`), so a change to
+    them changes evaluation too."""
     seg: dict[tuple[str, int], list[float]] = defaultdict(list)
     seg_label: dict[tuple[str, int], int] = {}
     for s, k, p, y in zip(samples, segments, probs, labels, strict=True):
         seg[(s, k)].append(float(p))
         seg_label[(s, k)] = int(y)
-    seg_keys = sorted(seg)
-    seg_p = np.array([np.mean(seg[k]) for k in seg_keys])
+    seg_keys = sorted(seg)  # every segment here has at least one face
+    seg_p = np.array([_known(segment_probability(seg[k])) for k in seg_keys])
     seg_y = np.array([seg_label[k] for k in seg_keys])
     vid: dict[str, list[float]] = defaultdict(list)
     vid_label: dict[str, int] = {}
@@ -44,8 +49,16 @@ def level_scores(
     return {
         "face": (labels.astype(int), probs),
         "segment": (seg_y, seg_p),
-        "video": (np.array([vid_label[k] for k in vid_keys]), np.array([np.mean(vid[k]) for k in vid_keys])),
+        "video": (
+            np.array([vid_label[k] for k in vid_keys]),
+            np.array([_known(video_probability(vid[k])) for k in vid_keys]),
+        ),
     }
+
+
+def _known(p: float | None) -> float:
+    assert p is not None, "a level with faces has a probability"
+    return p
 
 
 def evaluate(
@@ -53,7 +66,7 @@ def evaluate(
     data: Path,
     *,
     selfblend: bool = False,
-    segment_seconds: float = 2.0,
+    segment_seconds: float | None = None,
     calibrate: bool = False,
     threshold_level: Level | Literal["auto"] = "auto",
     report_dir: Path | None = None,
@@ -63,9 +76,11 @@ def evaluate(
     seed: int = 1234,
 ) -> dict[str, Any]:
     """Score every face of `data`; return (and optionally write) metrics per level."""
-    from shared.config import Settings
+    from shared.config import Settings, get_settings
     from shared.model.classifier import FaceClassifier
 
+    if segment_seconds is None:
+        segment_seconds = get_settings().segment_seconds
     classifier = FaceClassifier(checkpoint, device, batch_size, Settings())
     meta = classifier.meta
     records = read_index(data)

@@ -1,10 +1,11 @@
-"""`deepfakestream extract-faces`: run MTCNN over a dataset once and cache the crops.
+"""`deepfakestream extract-faces`: run the face detector over a dataset once and cache the crops.
 
 Training epochs then read small PNG crops instead of decoding video again. The output folder
 holds `faces/<sample>/<frame>_<face>.png`, one `faces/<sample>/index.json` per sample
 (written last, so its presence marks the sample done: an interrupted run resumes where it
 stopped) and `index.jsonl`, the union, rebuilt at the end. Crops are made by the pipeline's
-own functions (same sampling, detector, margin and size as serving).
+own functions (same sampling, margin and size as serving) with the detector the settings
+configure (`face_detector` and its knobs, e.g. DFS_MTCNN__*), as serving does.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import DFSError
 from shared.training.datasets import Sample
+
+if TYPE_CHECKING:  # pragma: no cover
+    from shared.config import Settings
 
 
 @dataclass(frozen=True)
@@ -35,19 +39,17 @@ class FaceRecord:
 
 @dataclass(frozen=True)
 class ExtractConfig:
+    """How crops are cut. Which detector finds the faces, and its knobs, come from the Settings."""
+
     frames_per_video: int = 16
     crop_size: int = 224
     margin: float = 0.3
-    max_faces_per_frame: int = 2
-    detect_scale: float = 0.5
-    min_face_size: int = 64
 
 
-def _extract_one(sample: Sample, out: Path, cfg: ExtractConfig) -> tuple[str, int, str | None]:
+def _extract_one(sample: Sample, out: Path, cfg: ExtractConfig, settings: Settings) -> tuple[str, int, str | None]:
     """Worker body: returns (sample id, faces found, error or None)."""
     from PIL import Image
 
-    from shared.config import MTCNNSettings, Settings
     from shared.model.face_detector import get_face_detector
     from shared.pipeline.faces import detect_faces
     from shared.pipeline.frames import load_image, sample_frames
@@ -58,13 +60,6 @@ def _extract_one(sample: Sample, out: Path, cfg: ExtractConfig) -> tuple[str, in
     if index.is_file():
         return sample.id, len(json.loads(index.read_text())), None
     try:
-        settings = Settings(
-            mtcnn=MTCNNSettings(
-                detect_scale=cfg.detect_scale,
-                min_face_size=cfg.min_face_size,
-                max_faces_per_frame=cfg.max_faces_per_frame,
-            )
-        )
         detector = get_face_detector(settings)
         media_type = detect_type(sample.path)
         info = probe(sample.path, media_type)
@@ -107,21 +102,27 @@ def extract_faces(
     out: Path,
     cfg: ExtractConfig | None = None,
     *,
+    settings: Settings | None = None,
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    """Extract every sample's faces into `out` (resumable). Returns a summary."""
+    """Extract every sample's faces into `out` (resumable) with the detector `settings`
+    configure (default: the process's settings). Returns a summary."""
+    from shared.config import get_settings
+    from shared.model.face_detector import detector_settings
+
     cfg = cfg or ExtractConfig()
+    settings = settings or get_settings()
     samples = list(samples)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "extract.json").write_text(json.dumps(asdict(cfg)))
+    (out / "extract.json").write_text(json.dumps(asdict(cfg) | {"detector": detector_settings(settings)}))
     errors: dict[str, str] = {}
     faces = 0
     done = 0
     report = progress or (lambda d, t: None)
     report(0, len(samples))
     if workers <= 1:
-        results: Iterable[tuple[str, int, str | None]] = (_extract_one(s, out, cfg) for s in samples)
+        results: Iterable[tuple[str, int, str | None]] = (_extract_one(s, out, cfg, settings) for s in samples)
         for sid, n, err in results:
             done += 1
             faces += n
@@ -130,7 +131,7 @@ def extract_faces(
             report(done, len(samples))
     else:
         with ProcessPoolExecutor(max_workers=workers, initializer=_limit_threads) as pool:
-            futures = [pool.submit(_extract_one, s, out, cfg) for s in samples]
+            futures = [pool.submit(_extract_one, s, out, cfg, settings) for s in samples]
             for fut in as_completed(futures):
                 sid, n, err = fut.result()
                 done += 1

@@ -25,8 +25,9 @@ from pydantic import BaseModel, Field
 from torch.utils.data import DataLoader, WeightedRandomSampler
 
 from shared.errors import InvalidRequest
+from shared.model.architectures import BACKBONES, NetworkConfig
 from shared.model.checkpoint import CheckpointMeta, default_name, save_checkpoint
-from shared.model.network import BACKBONES, NetworkConfig, SRMEfficientNet, forward
+from shared.model.network import SRMEfficientNet, forward
 from shared.training.augment import AugmentConfig
 from shared.training.data import FaceCrops
 from shared.training.extract import FaceRecord, read_index

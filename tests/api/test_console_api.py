@@ -137,6 +137,70 @@ def test_model_card_of_a_missing_checkpoint_is_a_problem(tmp_path: Path) -> None
     assert r.json()["type"] == "/problems/model-error" and "does not exist" in r.json()["detail"]
 
 
+@pytest.fixture(scope="module")
+def second_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shared.model.checkpoint import init_checkpoint, update_meta
+
+    path = tmp_path_factory.mktemp("ckpt2") / "other-b0.safetensors"
+    init_checkpoint(path, seed=1)
+    update_meta(path, version="other", threshold=0.7)
+    return path
+
+
+def test_model_card_of_an_ensemble_lists_its_members(
+    untrained_checkpoint: Path, second_checkpoint: Path, tmp_path: Path
+) -> None:
+    """DFS_CHECKPOINT names an ensemble (a comma list or a manifest) the way the workers read it:
+    the card is the ensemble's, with the identity its results record, and its members."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from services.api.app import create_app
+    from shared.config import Settings
+
+    sha = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (untrained_checkpoint, second_checkpoint)]
+    app = create_app(Settings(data_dir=tmp_path, checkpoint=f"{untrained_checkpoint},{second_checkpoint}"))
+    r = TestClient(app).get("/v1/model")
+    assert r.status_code == 200, r.text
+    card = r.json()
+    assert card["name"] == "ensemble(srm-efficientnet-b0+srm-efficientnet-b0)"
+    assert card["version"] == "untrained+other" and card["trained"] is False
+    assert card["threshold"] == pytest.approx((0.5 + 0.7) / 2)
+    assert card["sha256"] == hashlib.sha256("".join(sha).encode()).hexdigest()
+    assert [(m["version"], m["sha256"], m["threshold"]) for m in card["members"]] == [
+        ("untrained", sha[0], 0.5), ("other", sha[1], 0.7)
+    ]  # fmt: skip
+    assert card["members"][0]["backbone"] == "efficientnet_b0" and card["members"][0]["input_size"] == 224
+
+    manifest = tmp_path / "team.json"
+    manifest.write_text(json.dumps({"name": "team", "version": "3", "threshold": 0.42,
+                                    "members": [str(untrained_checkpoint), str(second_checkpoint)]}))  # fmt: skip
+    app = create_app(Settings(data_dir=tmp_path, checkpoint=str(manifest)))
+    card = TestClient(app).get("/v1/model").json()
+    assert (card["name"], card["version"], card["threshold"]) == ("team", "3", 0.42)
+    assert [m["sha256"] for m in card["members"]] == sha
+
+    single = TestClient(create_app(Settings(data_dir=tmp_path, checkpoint=str(second_checkpoint))))
+    assert single.get("/v1/model").json()["members"] == []
+
+
+def test_the_ensemble_card_is_the_identity_the_workers_record(
+    untrained_checkpoint: Path, second_checkpoint: Path
+) -> None:
+    from shared.config import Settings
+    from shared.model.card import read_card
+    from shared.model.classifier import build_classifier
+
+    value = f"{untrained_checkpoint},{second_checkpoint}"
+    card = read_card(value, Settings())
+    served = build_classifier(Settings(checkpoint=value))
+    assert (card.meta.name, card.meta.version, card.sha256) == (
+        served.identity.name, served.identity.version, served.identity.sha256
+    )  # fmt: skip
+    assert card.meta.threshold == served.threshold
+
+
 # --- the console's files ------------------------------------------------------------------
 
 

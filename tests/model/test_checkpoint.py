@@ -13,13 +13,9 @@ from torch import nn
 
 from shared.config import Settings
 from shared.errors import ModelError
+from shared.model.card import parse_checkpoint_setting
 from shared.model.checkpoint import init_checkpoint, load_checkpoint, read_meta, update_meta
-from shared.model.classifier import (
-    EnsembleClassifier,
-    FaceClassifier,
-    build_classifier,
-    parse_checkpoint_setting,
-)
+from shared.model.classifier import EnsembleClassifier, FaceClassifier, build_classifier
 from shared.model.dfdc import import_dfdc
 from shared.model.network import NetworkConfig
 
@@ -159,7 +155,7 @@ def test_ensemble_is_the_mean_of_its_members(small_ckpt: Path, tmp_path: Path) -
     manifest.write_text(json.dumps({"name": "team", "version": "3", "threshold": 0.42,
                                     "members": [small_ckpt.name, other.name]}))  # fmt: skip
     (tmp_path / small_ckpt.name).write_bytes(small_ckpt.read_bytes())
-    assert parse_checkpoint_setting(str(manifest))["members"][0] == str(tmp_path / small_ckpt.name)
+    assert parse_checkpoint_setting(str(manifest)).members[0] == str(tmp_path / small_ckpt.name)
     from_manifest = build_classifier(Settings(checkpoint=str(manifest)))
     assert isinstance(from_manifest, EnsembleClassifier)
     assert from_manifest.threshold == 0.42 and from_manifest.identity.name == "team"

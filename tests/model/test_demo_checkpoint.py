@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.model.checkpoint import DEMO_CHECKPOINT, load_checkpoint, read_meta
+from shared.model.card import DEMO_CHECKPOINT, read_meta
+from shared.model.checkpoint import load_checkpoint
 
 
 def test_demo_checkpoint_is_small_trained_and_says_what_it_is() -> None:

@@ -54,3 +54,33 @@ def test_evaluate_calibrates_and_reports(tmp_path: Path) -> None:
     for name in ("report.md", "roc.png", "pr.png", "metrics.json"):
         assert (tmp_path / "report" / name).stat().st_size > 100
     assert "| face |" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_levels_are_serving_s_own_segment_and_video_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Evaluation calls the very functions serving aggregates with; change them, and it follows."""
+    import importlib
+
+    import shared.training.evaluate as evaluation
+
+    # (the `shared.pipeline` package re-exports a function named `aggregate`, hence importlib)
+    score = importlib.import_module("shared.pipeline.score")
+    aggregate = importlib.import_module("shared.pipeline.aggregate")
+    assert evaluation.segment_probability is score.segment_probability
+    assert evaluation.video_probability is aggregate.video_probability
+
+    samples = ["a", "a", "a", "b", "b"]
+    segments = [0, 0, 1, 0, 0]
+    probs = np.array([0.2, 0.4, 0.9, 0.1, 0.3])
+    labels = np.array([1, 1, 1, 0, 0])
+    lv = level_scores(samples, segments, probs, labels)
+    seg_a = [score.segment_probability([0.2, 0.4]), score.segment_probability([0.9])]
+    seg_b = [score.segment_probability([0.1, 0.3])]
+    assert np.allclose(lv["segment"][1], [*seg_a, *seg_b])
+    assert np.allclose(lv["video"][1], [aggregate.video_probability(seg_a), aggregate.video_probability(seg_b)])
+
+    monkeypatch.setattr(evaluation, "segment_probability", lambda faces: float(max(faces)))
+    monkeypatch.setattr(evaluation, "video_probability", lambda segs: float(min(segs)))
+    lv = level_scores(samples, segments, probs, labels)
+    assert np.allclose(lv["segment"][1], [0.4, 0.9, 0.3])
+    assert np.allclose(lv["video"][1], [0.4, 0.3])
+    assert np.allclose(lv["face"][1], probs)

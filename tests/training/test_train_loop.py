@@ -24,13 +24,13 @@ STRONG = BlendConfig(color_jitter=0.6, blend_ratios=(1.0,), blur_sigma=(1.0, 3.0
 
 def make_faces(out: Path, identities: tuple[str, ...], views: int, seed: int) -> None:
     """Real crops of random views; fakes: the same views with a strongly recoloured blend."""
-    from shared.config import MTCNNSettings
-    from shared.model.face_detector import FaceDetector
+    from shared.model.face_detector import build_face_detector
     from shared.pipeline.faces import detect_faces
+    from shared.training.demo import photo_detector_settings
     from shared.types import Frame
 
     rng = np.random.default_rng(seed)
-    det = FaceDetector(MTCNNSettings(detect_scale=1.0, min_face_size=48, max_faces_per_frame=1))
+    det = build_face_detector(photo_detector_settings(), "cpu")
     for identity in identities:
         photo = offline_photo(identity)
         for i in range(views):

@@ -57,7 +57,8 @@ def get_config(request: Request, settings: SettingsDep) -> dict[str, Any]:
 )
 async def get_model(settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     """Read from the configured checkpoint's metadata (its safetensors header); the weights are
-    never loaded here. Workers configured with the same DFS_CHECKPOINT serve this model."""
+    never loaded here. Workers configured with the same DFS_CHECKPOINT serve this model; an
+    ensemble's card is the one its results record, with its members listed."""
     from shared.model.card import served_card
 
     card = await anyio.to_thread.run_sync(lambda: served_card(settings))
@@ -78,4 +79,17 @@ async def get_model(settings: SettingsDep, principal: PrincipalDep) -> dict[str,
         "metrics": meta.metrics,
         "code_version": meta.code_version,
         "created_at": meta.created_at,
+        "members": [
+            {
+                "name": m.meta.name,
+                "version": m.meta.version,
+                "sha256": m.sha256,
+                "trained": m.meta.trained,
+                "threshold": m.meta.threshold,
+                "architecture": m.meta.architecture,
+                "backbone": (m.meta.network or {}).get("backbone"),
+                "input_size": (m.meta.network or {}).get("input_size"),
+            }
+            for m in card.members
+        ],
     }
