@@ -4,6 +4,7 @@ worker and the in-process runner so both produce identical numbers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.config import Settings
@@ -49,6 +50,13 @@ def analyze_frames(
     )
 
 
+def _timed(decode: Callable[[], list[Frame]]) -> tuple[list[Frame], dict[str, float]]:
+    """Decoded frames and the timings dict of the segment, starting with `decode_s`."""
+    t = time.perf_counter()
+    frames = decode()
+    return frames, {"decode_s": round(time.perf_counter() - t, 4)}
+
+
 def analyze_segment(
     path: Path,
     spec: SegmentSpec,
@@ -61,20 +69,19 @@ def analyze_segment(
 ) -> SegmentResult:
     """Sample, detect and score one segment file whose time range is `spec`. `cancel_check`
     runs between stages and batches so a cancelled job stops within one batch."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
     k = frames_for(spec, settings.segment_seconds, settings.frames_per_segment)
-    frames = sample_frames(
-        path,
-        k,
-        demuxer=SEGMENT_DEMUXER,
-        duration_s=spec.duration_s or None,
-        offset_s=spec.start_s,
-        rotation=rotation,
-        threads=settings.decode_threads,
-        max_pixels=settings.max_pixels,
+    frames, timings = _timed(
+        lambda: sample_frames(
+            path,
+            k,
+            demuxer=SEGMENT_DEMUXER,
+            duration_s=spec.duration_s or None,
+            offset_s=spec.start_s,
+            rotation=rotation,
+            threads=settings.decode_threads,
+            max_pixels=settings.max_pixels,
+        )
     )
-    timings["decode_s"] = round(time.perf_counter() - t, 4)
     return analyze_frames(frames, spec, settings, detector, classifier, timings, cancel_check)
 
 
@@ -85,13 +92,10 @@ def analyze_image(
     detector: FaceDetector,
     classifier: Classifier,
     *,
-    rotation: int = 0,
     cancel_check: CancelCheck = _no_check,
+    rotation: int = 0,
 ) -> SegmentResult:
-    """An image is a one-frame, one-segment job."""
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    frame = load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)
-    timings["decode_s"] = round(time.perf_counter() - t, 4)
+    """An image is a one-frame, one-segment job (`rotation`: its EXIF orientation)."""
+    frames, timings = _timed(lambda: [load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)])
     spec = SegmentSpec(index=0, start_s=0.0, end_s=0.0)
-    return analyze_frames([frame], spec, settings, detector, classifier, timings, cancel_check)
+    return analyze_frames(frames, spec, settings, detector, classifier, timings, cancel_check)
