@@ -42,7 +42,6 @@ def run_migrations_online() -> None:
         connection.commit()
 
 
-
 if context.is_offline_mode():
     run_migrations_offline()
 else:

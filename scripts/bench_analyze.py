@@ -34,8 +34,11 @@ def cold_run(clip: Path, checkpoint: str | None, mode: str) -> tuple[float, dict
     t = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "services.cli", "analyze", str(clip), "--json"],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - t
     return wall, json.loads(out.stdout)["timings"]
 
@@ -54,13 +57,30 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="dfs-bench-") as tmp:
         clips = {
-            "2 s GOP": make_clip(Path(tmp) / "gop2.mp4", seconds=args.seconds, width=1280, height=720, fps=30,
-                                 bitrate="5M", grain=12),
-            "x264 default GOP (250)": make_clip(Path(tmp) / "gop250.mp4", seconds=args.seconds, width=1280,
-                                                height=720, fps=30, bitrate="5M", grain=12, keyint=250),
-        }  # fmt: skip
-        print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
-              f"{torch.get_num_threads()} threads")  # fmt: skip
+            "2 s GOP": make_clip(
+                Path(tmp) / "gop2.mp4",
+                seconds=args.seconds,
+                width=1280,
+                height=720,
+                fps=30,
+                bitrate="5M",
+                grain=12,
+            ),
+            "x264 default GOP (250)": make_clip(
+                Path(tmp) / "gop250.mp4",
+                seconds=args.seconds,
+                width=1280,
+                height=720,
+                fps=30,
+                bitrate="5M",
+                grain=12,
+                keyint=250,
+            ),
+        }
+        print(
+            f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
+            f"{torch.get_num_threads()} threads"
+        )
         for name, clip in clips.items():
             size = clip.stat().st_size / 1e6
             for mode in ("auto", "copy", "reencode"):

@@ -32,7 +32,9 @@ def sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def bench_scoring(device: str, backbone: str, size: int, batches: list[int], seconds: float = 3.0) -> list[dict]:
+def bench_scoring(
+    device: str, backbone: str, size: int, batches: list[int], seconds: float = 3.0
+) -> list[dict]:
     from shared.model.network import NetworkConfig, SRMEfficientNet
 
     net = SRMEfficientNet(NetworkConfig(backbone=backbone, input_size=size)).eval().to(device)
@@ -179,15 +181,26 @@ def main() -> None:
     print(f"# device {name}, torch {torch.__version__}, {os.cpu_count()} CPUs", flush=True)
     report: dict = {"device": name, "torch": torch.__version__, "cpus": os.cpu_count()}
     small = args.quick or device == "cpu"
-    report["scoring"] = bench_scoring(device, "efficientnet_b0", 224, [8, 32] if small else [32, 64, 256, 512],
-                                      seconds=2.0 if small else 3.0)  # fmt: skip
-    report["scoring"] += bench_scoring(device, "efficientnet_b4", 380, [8] if small else [32, 64, 128],
-                                       seconds=2.0 if small else 3.0)  # fmt: skip
-    report["training"] = [bench_training(device, "efficientnet_b0", 224, 16 if small else 128,
-                                         seconds=3.0 if small else 5.0)]  # fmt: skip
+    report["scoring"] = bench_scoring(
+        device,
+        "efficientnet_b0",
+        224,
+        [8, 32] if small else [32, 64, 256, 512],
+        seconds=2.0 if small else 3.0,
+    )
+    report["scoring"] += bench_scoring(
+        device, "efficientnet_b4", 380, [8] if small else [32, 64, 128], seconds=2.0 if small else 3.0
+    )
+    report["training"] = [
+        bench_training(device, "efficientnet_b0", 224, 16 if small else 128, seconds=3.0 if small else 5.0)
+    ]
     if not small:
         report["training"].append(bench_training(device, "efficientnet_b4", 380, 32, seconds=5.0))
-    report["mtcnn"] = [bench_mtcnn(device, 8, 0.5), bench_mtcnn(device, 32, 0.5), bench_mtcnn(device, 32, 1.0)]
+    report["mtcnn"] = [
+        bench_mtcnn(device, 8, 0.5),
+        bench_mtcnn(device, 32, 0.5),
+        bench_mtcnn(device, 32, 1.0),
+    ]
     if args.segments:
         report["segments"] = bench_segments(device, args.segments)
     if args.json:

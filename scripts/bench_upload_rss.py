@@ -40,7 +40,7 @@ def api_pid(stack: Stack) -> int:
 
 def body(size: int, boundary: str) -> Iterator[bytes]:
     yield (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.mp4\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.mp4"\r\n'
         f"Content-Type: video/mp4\r\n\r\n"
     ).encode()
     head = b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41"
@@ -63,13 +63,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dfs-bench-") as tmp:
         root = Path(tmp)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DFS_")}
-        env |= {"PYTHONPATH": str(REPO_ROOT), "DFS_DATA_DIR": str(root / "data"),
-                "DFS_MAX_UPLOAD_BYTES": str(size + 1024 * 1024)}  # fmt: skip
+        env |= {
+            "PYTHONPATH": str(REPO_ROOT),
+            "DFS_DATA_DIR": str(root / "data"),
+            "DFS_MAX_UPLOAD_BYTES": str(size + 1024 * 1024),
+        }
         gw = None
         if args.store == "s3":
             gw = start_s3_gateway(root / "s3")
-            env |= {"DFS_S3_ENDPOINT": gw.endpoint, "DFS_S3_ACCESS_KEY": gw.access_key,
-                    "DFS_S3_SECRET_KEY": gw.secret_key}  # fmt: skip
+            env |= {
+                "DFS_S3_ENDPOINT": gw.endpoint,
+                "DFS_S3_ACCESS_KEY": gw.access_key,
+                "DFS_S3_SECRET_KEY": gw.secret_key,
+            }
         from shared.config import Settings
         from shared.db.engine import upgrade_database
 

@@ -29,8 +29,10 @@ CONFIGS = [("efficientnet_b0", 64), ("efficientnet_b0", 256), ("efficientnet_b4"
 def process_gpu_mib(pid: int) -> float | None:
     out = subprocess.run(
         ["nvidia-smi", "--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"],
-        capture_output=True, text=True, check=False,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     for line in out.splitlines():
         p, _, mib = line.partition(",")
         if p.strip() == str(pid):
@@ -96,7 +98,10 @@ def main() -> None:
     results = []
     for backbone, batch in CONFIGS:
         out = subprocess.run(
-            [sys.executable, __file__, "--one", backbone, str(batch)], capture_output=True, text=True, check=True
+            [sys.executable, __file__, "--one", backbone, str(batch)],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         results.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(results[-1]), flush=True)

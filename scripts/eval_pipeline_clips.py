@@ -70,10 +70,19 @@ def main() -> None:
             for i in range(args.per_photo):
                 for label, image in ((0, photo), (1, blended_photo(photo, rng))):
                     clip = Path(tmp) / f"{name}-{i}-{label}.mp4"
-                    make_clip(clip, seconds=4, width=854, height=480, fps=25, photo_array=image, crf=20 + 3 * i)
+                    make_clip(
+                        clip, seconds=4, width=854, height=480, fps=25, photo_array=image, crf=20 + 3 * i
+                    )
                     a = analyze_file(clip, settings)
-                    rows.append({"clip": clip.name, "label": label, "probability": a.result["probability"],
-                                 "verdict": a.result["verdict"], "faces": a.result["faces_scored"]})  # fmt: skip
+                    rows.append(
+                        {
+                            "clip": clip.name,
+                            "label": label,
+                            "probability": a.result["probability"],
+                            "verdict": a.result["verdict"],
+                            "faces": a.result["faces_scored"],
+                        }
+                    )
                     print(json.dumps(rows[-1]), flush=True)
         threshold = a.result["threshold"]
         model = a.result["model"]
@@ -81,10 +90,16 @@ def main() -> None:
     y = np.array([r["label"] for r in scored])
     p = np.array([r["probability"] for r in scored])
     m = binary_metrics(y, p, threshold)
-    print(f"model {model['name']} {model['version']}: {len(scored)}/{len(rows)} clips with faces; "
-          f"F1 {m.f1:.3f}, ROC-AUC {m.roc_auc}, log loss {m.log_loss:.3f}, confusion {m.confusion}")  # fmt: skip
+    print(
+        f"model {model['name']} {model['version']}: {len(scored)}/{len(rows)} clips with faces; "
+        f"F1 {m.f1:.3f}, ROC-AUC {m.roc_auc}, log loss {m.log_loss:.3f}, confusion {m.confusion}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({"model": model, "threshold": threshold, "clips": rows, "metrics": m.to_dict()}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {"model": model, "threshold": threshold, "clips": rows, "metrics": m.to_dict()}, indent=2
+            )
+        )
 
 
 if __name__ == "__main__":

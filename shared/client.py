@@ -101,7 +101,9 @@ class Client:
         if api_key:
             headers["authorization"] = f"Bearer {api_key}"
         self.retries = retries
-        self.http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
+        self.http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
 
     def __enter__(self) -> Client:
         return self
@@ -135,7 +137,9 @@ class Client:
                 response: httpx.Response = make_request()
             except httpx.TransportError as exc:
                 if last:
-                    raise APIError(503, {"title": "Service unreachable", "detail": f"{type(exc).__name__}: {exc}"}) from exc
+                    raise APIError(
+                        503, {"title": "Service unreachable", "detail": f"{type(exc).__name__}: {exc}"}
+                    ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
@@ -169,7 +173,14 @@ class Client:
                 lambda: self.http.post("/v1/jobs", json=body, headers={"idempotency-key": key})
             ).json()
             return job
-        data = {k: v for k, v in {"callback_url": callback_url, "metadata": json.dumps(metadata) if metadata else None}.items() if v}
+        data = {
+            k: v
+            for k, v in {
+                "callback_url": callback_url,
+                "metadata": json.dumps(metadata) if metadata else None,
+            }.items()
+            if v
+        }
 
         def post() -> httpx.Response:
             with open(path, "rb") as fh:
@@ -191,14 +202,18 @@ class Client:
         with open(path, "rb") as fh, httpx.Client(timeout=self.http.timeout) as s3:
             put = s3.put(upload["url"], content=fh, headers={"content-length": str(path.stat().st_size)})
         if not put.is_success:
-            raise APIError(put.status_code, {"title": "Upload to object storage failed", "detail": put.text[:300]})
+            raise APIError(
+                put.status_code, {"title": "Upload to object storage failed", "detail": put.text[:300]}
+            )
         return str(upload["upload_id"])
 
     def get(self, job_id: str) -> Job:
         job: Job = self._send_with_retries(lambda: self.http.get(f"/v1/jobs/{job_id}")).json()
         return job
 
-    def list_jobs(self, *, status: JobStatus | None = None, limit: int = 20, cursor: str | None = None) -> dict[str, Any]:
+    def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 20, cursor: str | None = None
+    ) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit}
         if status:
             params["status"] = status
@@ -221,14 +236,18 @@ class Client:
 
     def delete(self, job_id: str, *, purge: bool = False) -> Job | None:
         """Cancel the job and delete its media; with `purge`, remove the record too (None)."""
-        response = self._check(self.http.delete(f"/v1/jobs/{job_id}", params={"purge": "true"} if purge else None))
+        response = self._check(
+            self.http.delete(f"/v1/jobs/{job_id}", params={"purge": "true"} if purge else None)
+        )
         if response.status_code == 204:
             return None
         job: Job = response.json()
         return job
 
     def deliveries(self, job_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self._check(self.http.get(f"/v1/jobs/{job_id}/deliveries")).json()["items"]
+        items: list[dict[str, Any]] = self._check(self.http.get(f"/v1/jobs/{job_id}/deliveries")).json()[
+            "items"
+        ]
         return items
 
     def redeliver(self, job_id: str, delivery_id: str | None = None) -> list[dict[str, Any]]:

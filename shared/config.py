@@ -27,15 +27,24 @@ class MTCNNSettings(BaseModel):
     """Face detector knobs (facenet-pytorch MTCNN)."""
 
     min_face_size: int = Field(
-        64, ge=12, description="Smallest face searched for, in pixels of the original frame (smaller faces are too"
-        " coarse for the classifier anyway; lowering it slows detection)."
+        64,
+        ge=12,
+        description="Smallest face searched for, in pixels of the original frame (smaller faces are too"
+        " coarse for the classifier anyway; lowering it slows detection).",
     )
-    thresholds: tuple[float, float, float] = Field((0.6, 0.7, 0.7), description="P-, R- and O-net thresholds.")
+    thresholds: tuple[float, float, float] = Field(
+        (0.6, 0.7, 0.7), description="P-, R- and O-net thresholds."
+    )
     factor: float = Field(0.709, gt=0.1, lt=1.0, description="Image pyramid scale step.")
     detect_scale: float = Field(
-        0.5, gt=0.05, le=1.0, description="Frames are resized by this factor before detection; boxes are mapped back."
+        0.5,
+        gt=0.05,
+        le=1.0,
+        description="Frames are resized by this factor before detection; boxes are mapped back.",
     )
-    min_confidence: float = Field(0.95, ge=0.0, le=1.0, description="Faces below this MTCNN probability are dropped.")
+    min_confidence: float = Field(
+        0.95, ge=0.0, le=1.0, description="Faces below this MTCNN probability are dropped."
+    )
     max_faces_per_frame: int = Field(4, ge=1, description="Largest N faces kept per frame.")
 
 
@@ -47,18 +56,27 @@ class Settings(BaseSettings):
     # --- where things live -------------------------------------------------------------
     data_dir: Path = Field(default_factory=_default_data_dir, description="Root for embedded defaults.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite file in data_dir.")
-    broker_url: str | None = Field(None, description="Celery broker; default kombu filesystem transport in data_dir.")
+    broker_url: str | None = Field(
+        None, description="Celery broker; default kombu filesystem transport in data_dir."
+    )
 
     # object storage: local folder unless s3_endpoint is set
-    s3_endpoint: str | None = Field(None, description="host:port of an S3 API (MinIO); unset = local folder store.")
+    s3_endpoint: str | None = Field(
+        None, description="host:port of an S3 API (MinIO); unset = local folder store."
+    )
     s3_access_key: str | None = Field(None, description="S3 access key.")
     s3_secret_key: str | None = Field(None, description="S3 secret key.")
-    s3_bucket: str = Field("deepfakestream", description="Bucket for uploads, segments and artifacts (created if absent).")
+    s3_bucket: str = Field(
+        "deepfakestream", description="Bucket for uploads, segments and artifacts (created if absent)."
+    )
     s3_region: str | None = Field(None, description="S3 region, if the server needs one.")
     s3_secure: bool = Field(False, description="Use HTTPS to reach the S3 endpoint.")
     s3_part_size: int = Field(8 * 1024 * 1024, ge=5 * 1024 * 1024, description="Multipart upload part size.")
     s3_parallel_parts: int = Field(
-        2, ge=1, le=16, description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size)."
+        2,
+        ge=1,
+        le=16,
+        description="Parts of one streamed upload sent at once (memory ~ 3 x parts x part size).",
     )
     s3_public_endpoint: str | None = Field(
         None,
@@ -67,8 +85,12 @@ class Settings(BaseSettings):
     )
 
     # --- compute ------------------------------------------------------------------------
-    device: Literal["cpu", "cuda", "auto"] = Field("cpu", description="Where models run; auto = cuda if available.")
-    torch_threads: int | None = Field(None, ge=1, description="torch intra-op threads (default: torch's own).")
+    device: Literal["cpu", "cuda", "auto"] = Field(
+        "cpu", description="Where models run; auto = cuda if available."
+    )
+    torch_threads: int | None = Field(
+        None, ge=1, description="torch intra-op threads (default: torch's own)."
+    )
     checkpoint: str | None = Field(
         None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
     )
@@ -84,13 +106,20 @@ class Settings(BaseSettings):
             " compression traces; auto: copy, re-encoding only when keyframes are too sparse. See docs/benchmarks.md."
         ),
     )
-    frames_per_segment: int = Field(8, ge=1, le=256, description="Frames sampled per segment_seconds of video.")
+    frames_per_segment: int = Field(
+        8, ge=1, le=256, description="Frames sampled per segment_seconds of video."
+    )
     score_batch_size: int = Field(64, ge=1, description="Face crops per forward pass.")
     evidence_faces: int = Field(
-        4, ge=0, le=64, description="Per segment, the most suspicious N faces get a thumbnail and heatmap stored."
+        4,
+        ge=0,
+        le=64,
+        description="Per segment, the most suspicious N faces get a thumbnail and heatmap stored.",
     )
     decode_threads: int = Field(0, ge=0, description="Decoder threads (0 = let FFmpeg choose).")
-    ffmpeg_timeout_s: float = Field(300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed.")
+    ffmpeg_timeout_s: float = Field(
+        300.0, gt=0, description="ffmpeg/ffprobe runs longer than this are killed."
+    )
     max_duration_s: float = Field(3600.0, gt=0, description="Longer media are refused.")
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     face_detector: str = Field(
@@ -112,50 +141,81 @@ class Settings(BaseSettings):
     poll_after_s: int = Field(2, ge=1, description="Retry-After suggested while a job is unfinished.")
     idempotency_ttl_s: int = Field(24 * 3600, ge=60, description="How long an Idempotency-Key is remembered.")
     idempotency_lock_s: int = Field(
-        3600, ge=10, description="An Idempotency-Key still in flight after this long is taken to be abandoned."
+        3600,
+        ge=10,
+        description="An Idempotency-Key still in flight after this long is taken to be abandoned.",
     )
-    upload_url_ttl_s: int = Field(900, ge=10, le=7 * 24 * 3600, description="Lifetime of a presigned upload URL.")
+    upload_url_ttl_s: int = Field(
+        900, ge=10, le=7 * 24 * 3600, description="Lifetime of a presigned upload URL."
+    )
     rate_limit_per_minute: int = Field(
-        1200, ge=0, description="Requests per minute per API key (token bucket refill); 0 disables rate limiting."
+        1200,
+        ge=0,
+        description="Requests per minute per API key (token bucket refill); 0 disables rate limiting.",
     )
-    rate_limit_burst: int = Field(100, ge=1, description="Token bucket size: requests a key may make at once.")
+    rate_limit_burst: int = Field(
+        100, ge=1, description="Token bucket size: requests a key may make at once."
+    )
     max_running_jobs_per_tenant: int = Field(
-        100, ge=0, description="Queued + processing jobs a tenant may have at once (0 = no cap); a tenant row may"
-        " override it."
+        100,
+        ge=0,
+        description="Queued + processing jobs a tenant may have at once (0 = no cap); a tenant row may"
+        " override it.",
     )
 
     # --- workers ------------------------------------------------------------------------
     task_max_retries: int = Field(3, ge=0, description="Retries of a task after a transient failure.")
     detect_visibility_timeout_s: int = Field(
-        3600, ge=60, description="Redis redelivers an unacknowledged task after this long (longer than any task)."
+        3600,
+        ge=60,
+        description="Redis redelivers an unacknowledged task after this long (longer than any task).",
     )
-    worker_heartbeat_file: Path | None = Field(None, description="Touched every few seconds by a live worker.")
-    worker_ready_file: Path | None = Field(None, description="Written once a worker process has loaded its models.")
-    worker_preload_models: bool = Field(False, description="Load the models at worker start (detect workers).")
-    reconcile_interval_s: float = Field(60.0, gt=0, description="How often the reconciler looks for stuck jobs.")
+    worker_heartbeat_file: Path | None = Field(
+        None, description="Touched every few seconds by a live worker."
+    )
+    worker_ready_file: Path | None = Field(
+        None, description="Written once a worker process has loaded its models."
+    )
+    worker_preload_models: bool = Field(
+        False, description="Load the models at worker start (detect workers)."
+    )
+    reconcile_interval_s: float = Field(
+        60.0, gt=0, description="How often the reconciler looks for stuck jobs."
+    )
     worker_metrics_port: int | None = Field(
-        None, ge=1, le=65535,
+        None,
+        ge=1,
+        le=65535,
         description="Serve a worker's Prometheus metrics (/metrics, all its pool processes summed) on this port; unset = off.",
-    )  # fmt: skip
+    )
     reconcile_stale_after_s: float | None = Field(
-        None, gt=0, description="A job with no progress (heartbeat) for this long is re-queued (default: max(60,"
-        " 30 × poll_after_s))."
+        None,
+        gt=0,
+        description="A job with no progress (heartbeat) for this long is re-queued (default: max(60,"
+        " 30 × poll_after_s)).",
     )
 
     # --- retention ----------------------------------------------------------------------
     media_retention_days: float = Field(
-        7.0, gt=0, description="Media (upload, segments, artifacts) of finished jobs is deleted after this; results stay."
+        7.0,
+        gt=0,
+        description="Media (upload, segments, artifacts) of finished jobs is deleted after this; results stay.",
     )
     retention_interval_s: float = Field(3600.0, gt=0, description="How often the retention sweep runs.")
 
     # --- webhooks -----------------------------------------------------------------------
     webhook_max_attempts: int = Field(
-        12, ge=1, le=50, description="Tries per event before it is marked failed (defaults: about 14 h of retrying)."
+        12,
+        ge=1,
+        le=50,
+        description="Tries per event before it is marked failed (defaults: about 14 h of retrying).",
     )
     webhook_backoff_base_s: float = Field(
         30.0, gt=0, description="Delay before the 2nd try; doubles each try (with ±25 % jitter)."
     )
-    webhook_backoff_max_s: float = Field(6 * 3600.0, gt=0, description="Longest delay between tries (also caps Retry-After).")
+    webhook_backoff_max_s: float = Field(
+        6 * 3600.0, gt=0, description="Longest delay between tries (also caps Retry-After)."
+    )
     webhook_connect_timeout_s: float = Field(5.0, gt=0, description="Connect timeout of one webhook attempt.")
     webhook_read_timeout_s: float = Field(15.0, gt=0, description="Also bounds the whole response read.")
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(

@@ -11,7 +11,14 @@ from datetime import UTC, datetime
 from shared.config import Settings, get_settings
 
 CONTEXT_FIELDS = (
-    "job_id", "segment", "task", "tenant_id", "request_id", "status_code", "duration_ms", "delivery_id",
+    "job_id",
+    "segment",
+    "task",
+    "tenant_id",
+    "request_id",
+    "status_code",
+    "duration_ms",
+    "delivery_id",
 )
 
 

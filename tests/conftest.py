@@ -102,7 +102,9 @@ def untrained_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def embedded_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained_checkpoint: Path) -> Iterator[object]:
+def embedded_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, untrained_checkpoint: Path
+) -> Iterator[object]:
     """Embedded defaults (SQLite, local folder, filesystem broker) in a fresh data dir."""
     from shared.config import get_settings
     from shared.db import dispose_engines
@@ -149,7 +151,10 @@ def pg_database_url() -> str:
 
 @pytest.fixture(scope="session")
 def service_env(
-    pg_database_url: str, s3_gateway: S3Gateway, untrained_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory
+    pg_database_url: str,
+    s3_gateway: S3Gateway,
+    untrained_checkpoint: Path,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
     """DFS_* settings of a production-like deployment: Postgres, Redis, S3."""
     from shared.db.engine import upgrade_database

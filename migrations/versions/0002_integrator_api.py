@@ -19,7 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("tenants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("webhook_secret_previous_expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("webhook_secret_previous_expires_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("max_running_jobs", sa.Integer(), nullable=True))
 
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
@@ -61,7 +63,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("job_id", sa.String(length=26), nullable=True),
-        sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_uploads_job_id_jobs"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["job_id"], ["jobs.id"], name=op.f("fk_uploads_job_id_jobs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_uploads")),
     )
     with op.batch_alter_table("uploads", schema=None) as batch_op:

@@ -59,6 +59,10 @@ def _log_auth_mode(settings: Settings) -> None:
     if settings.auth_required:
         log.info("API keys required (Authorization: Bearer dfs_...)")
     elif settings.resolved_database_url.startswith("postgresql"):
-        log.warning("AUTH IS OFF on a Postgres deployment (DFS_AUTH_ENABLED=false): every caller is tenant 'local'")
+        log.warning(
+            "AUTH IS OFF on a Postgres deployment (DFS_AUTH_ENABLED=false): every caller is tenant 'local'"
+        )
     else:
-        log.info("auth is off (embedded defaults): every caller is tenant 'local'; set DFS_AUTH_ENABLED=true to require keys")
+        log.info(
+            "auth is off (embedded defaults): every caller is tenant 'local'; set DFS_AUTH_ENABLED=true to require keys"
+        )

@@ -57,7 +57,13 @@ def install(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "header")]
-            errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid"), "in": (err.get("loc") or ["?"])[0]})
+            errors.append(
+                {
+                    "field": ".".join(loc) or None,
+                    "message": err.get("msg", "invalid"),
+                    "in": (err.get("loc") or ["?"])[0],
+                }
+            )
         body = {
             "type": PROBLEM_BASE + "invalid-request",
             "title": "Invalid request",

@@ -31,7 +31,9 @@ class JobFromUpload(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    upload_id: str = Field(min_length=1, max_length=26, description="From POST /v1/uploads, after the PUT finished.")
+    upload_id: str = Field(
+        min_length=1, max_length=26, description="From POST /v1/uploads, after the PUT finished."
+    )
     callback_url: str | None = Field(None, max_length=2048, description="Where job.* webhooks are sent.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Your own JSON object, at most 4 KB.")
 
@@ -41,7 +43,9 @@ class UploadCreate(BaseModel):
 
     filename: str | None = Field(None, max_length=255, description="Shown as the job's media.filename.")
     size_bytes: int | None = Field(
-        None, gt=0, description="The file's size if known: it becomes the upload's cap (default: the server's limit)."
+        None,
+        gt=0,
+        description="The file's size if known: it becomes the upload's cap (default: the server's limit).",
     )
 
 
@@ -95,12 +99,14 @@ class ModelCardPublic(BaseModel):
     warning: str | None = Field(None, description="Shown with every result of this checkpoint, if set.")
     training: dict[str, Any] = Field(default_factory=dict, description="Training data and settings.")
     metrics: dict[str, Any] = Field(
-        default_factory=dict, description="Measured metrics (F1, ROC-AUC, log loss, ...) per evaluation data set."
+        default_factory=dict,
+        description="Measured metrics (F1, ROC-AUC, log loss, ...) per evaluation data set.",
     )
     code_version: str
     created_at: str
     members: list[ModelMemberPublic] = Field(
-        default_factory=list, description="The checkpoints of an ensemble, in order; empty for a single checkpoint."
+        default_factory=list,
+        description="The checkpoints of an ensemble, in order; empty for a single checkpoint.",
     )
 
 

@@ -144,7 +144,11 @@ class StreamingUpload:
         self._part_filename = fname.decode("utf-8", "replace") if fname is not None else None
         if self._part_name == "file":
             if self._file_seen:
-                self._fail(InvalidRequest("only one `file` part is allowed", [{"field": "file", "message": "duplicate"}]))
+                self._fail(
+                    InvalidRequest(
+                        "only one `file` part is allowed", [{"field": "file", "message": "duplicate"}]
+                    )
+                )
             self._file_seen = True
             self.result.filename = _clean_filename(self._part_filename)
 
@@ -186,7 +190,9 @@ class StreamingUpload:
 
     def _identify(self) -> None:
         if not self._head:
-            self._fail(InvalidRequest("the `file` part is empty", [{"field": "file", "message": "empty file"}]))
+            self._fail(
+                InvalidRequest("the `file` part is empty", [{"field": "file", "message": "empty file"}])
+            )
             return
         try:
             self.result.media_type = sniff(bytes(self._head[:SNIFF_BYTES]))
@@ -246,7 +252,8 @@ class StreamingUpload:
                 raise self._error
             if not self._file_seen or not self._file_done:
                 raise InvalidRequest(
-                    "the form has no complete `file` part", [{"field": "file", "message": "a file is required"}]
+                    "the form has no complete `file` part",
+                    [{"field": "file", "message": "a file is required"}],
                 )
             await self._flush(final=True)
             await self._finish_writer()

@@ -35,7 +35,11 @@ def _session() -> Iterator[Any]:
             yield s
     except (OperationalError, ProgrammingError) as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else type(exc).__name__
-        hint = " (run `deepfakestream db upgrade`)" if "no such table" in reason or "does not exist" in reason else ""
+        hint = (
+            " (run `deepfakestream db upgrade`)"
+            if "no such table" in reason or "does not exist" in reason
+            else ""
+        )
         raise DFSError(f"database error: {reason}{hint}") from exc
 
 
@@ -54,7 +58,11 @@ def tenants() -> None:
 @tenants.command("create")
 @click.argument("name")
 @click.option("--id", "tenant_id", help="Tenant id (a-z, 0-9, '_', '.', '-'); default: generated.")
-@click.option("--max-running-jobs", type=click.IntRange(min=0), help="Cap on unfinished jobs (0 = none; default: the server's).")
+@click.option(
+    "--max-running-jobs",
+    type=click.IntRange(min=0),
+    help="Cap on unfinished jobs (0 = none; default: the server's).",
+)
 @friendly_errors
 def tenants_create(name: str, tenant_id: str | None, max_running_jobs: int | None) -> None:
     """Create a tenant; prints its id and its webhook secret (shown only now)."""
@@ -64,7 +72,9 @@ def tenants_create(name: str, tenant_id: str | None, max_running_jobs: int | Non
         tenant, secret = create_tenant(s, name, tenant_id, max_running_jobs=max_running_jobs)
         click.echo(f"tenant:         {tenant.id}")
     click.echo(f"webhook secret: {secret}")
-    click.echo("Store the secret now: it verifies the webhook-signature header and is not shown again.", err=True)
+    click.echo(
+        "Store the secret now: it verifies the webhook-signature header and is not shown again.", err=True
+    )
 
 
 @tenants.command("list")
@@ -76,7 +86,11 @@ def tenants_list() -> None:
     with _session() as s:
         for t in list_tenants(s):
             cap = "default" if t.max_running_jobs is None else str(t.max_running_jobs)
-            rotating = f"  previous secret valid until {_when(t.webhook_secret_previous_expires_at)}" if t.webhook_secret_previous else ""
+            rotating = (
+                f"  previous secret valid until {_when(t.webhook_secret_previous_expires_at)}"
+                if t.webhook_secret_previous
+                else ""
+            )
             click.echo(f"{t.id}\t{t.name}\tmax-running-jobs={cap}\tcreated {_when(t.created_at)}{rotating}")
 
 
@@ -95,7 +109,11 @@ def tenants_rotate(tenant_id: str, grace_hours: float | None) -> None:
     from shared.access.tenants import rotate_webhook_secret
     from shared.config import get_settings
 
-    grace = timedelta(hours=grace_hours) if grace_hours is not None else timedelta(seconds=get_settings().webhook_secret_grace_s)
+    grace = (
+        timedelta(hours=grace_hours)
+        if grace_hours is not None
+        else timedelta(seconds=get_settings().webhook_secret_grace_s)
+    )
     with _session() as s:
         new = rotate_webhook_secret(s, tenant_id, grace)
     click.echo(f"webhook secret: {new.secret}")
@@ -106,7 +124,9 @@ def tenants_rotate(tenant_id: str, grace_hours: float | None) -> None:
 @tenants.command("set-quota")
 @click.argument("tenant_id")
 @click.option("--max-running-jobs", type=click.IntRange(min=0), help="0 = no cap.")
-@click.option("--default", "use_default", is_flag=True, help="Use the server's DFS_MAX_RUNNING_JOBS_PER_TENANT.")
+@click.option(
+    "--default", "use_default", is_flag=True, help="Use the server's DFS_MAX_RUNNING_JOBS_PER_TENANT."
+)
 @friendly_errors
 def tenants_set_quota(tenant_id: str, max_running_jobs: int | None, use_default: bool) -> None:
     """Set the tenant's cap on unfinished (queued + processing) jobs."""
@@ -130,7 +150,11 @@ def keys() -> None:
 @keys.command("create")
 @click.option("--tenant", "tenant_id", required=True)
 @click.option("--name", default="", help="A label (who uses the key).")
-@click.option("--rate-limit-per-minute", type=click.IntRange(min=0), help="Override the server's request rate (0 = unlimited).")
+@click.option(
+    "--rate-limit-per-minute",
+    type=click.IntRange(min=0),
+    help="Override the server's request rate (0 = unlimited).",
+)
 @click.option("--burst", type=click.IntRange(min=1), help="Override the token bucket size.")
 @friendly_errors
 def keys_create(tenant_id: str, name: str, rate_limit_per_minute: int | None, burst: int | None) -> None:
@@ -155,7 +179,9 @@ def keys_list(tenant_id: str | None) -> None:
     with _session() as s:
         for k in list_api_keys(s, tenant_id):
             state = f"revoked {_when(k.revoked_at)}" if k.revoked_at else "active"
-            click.echo(f"{k.id}\t{k.prefix}…\t{k.tenant_id}\t{k.name or '-'}\t{state}\tlast used {_when(k.last_used_at)}")
+            click.echo(
+                f"{k.id}\t{k.prefix}…\t{k.tenant_id}\t{k.name or '-'}\t{state}\tlast used {_when(k.last_used_at)}"
+            )
 
 
 @keys.command("revoke")
@@ -173,7 +199,11 @@ def keys_revoke(key: str) -> None:
 # --- client -------------------------------------------------------------------------------
 
 server_option = click.option(
-    "--server", envvar="DFS_SERVER", default=DEFAULT_SERVER, show_default=True, help="API base URL (or DFS_SERVER)."
+    "--server",
+    envvar="DFS_SERVER",
+    default=DEFAULT_SERVER,
+    show_default=True,
+    help="API base URL (or DFS_SERVER).",
 )
 key_option = click.option("--api-key", envvar="DFS_API_KEY", default=None, help="API key (or DFS_API_KEY).")
 
@@ -207,7 +237,13 @@ def _print_job(job: dict[str, Any], as_json: bool) -> None:
 @click.option("--idempotency-key", default=None, help="Default: a new random key (retries stay safe).")
 @click.option("--presigned", is_flag=True, help="Upload straight to object storage via a presigned URL.")
 @click.option("--wait", is_flag=True, help="Wait for the job to finish and print its result.")
-@click.option("--timeout", type=float, default=1800.0, show_default=True, help="With --wait: give up after this many seconds.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=1800.0,
+    show_default=True,
+    help="With --wait: give up after this many seconds.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the job as JSON.")
 @friendly_errors
 def submit(
@@ -231,7 +267,11 @@ def submit(
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from exc
     with _client(server, api_key) as client:
         job = client.submit(
-            file, callback_url=callback_url, metadata=meta, idempotency_key=idempotency_key, presigned=presigned
+            file,
+            callback_url=callback_url,
+            metadata=meta,
+            idempotency_key=idempotency_key,
+            presigned=presigned,
         )
         if wait:
             job = client.wait(job["id"], timeout=timeout)
@@ -286,4 +326,3 @@ def job_deliveries(job_id: str, server: str, api_key: str | None, redeliver: boo
 def register(cli: click.Group) -> None:
     for command in (tenants, keys, submit, job_group):
         cli.add_command(command)
-

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -33,7 +33,9 @@ def cli() -> None:
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON on stdout.")
-@click.option("--checkpoint", help="Model checkpoint (path or s3:// URI); default DFS_CHECKPOINT or the demo.")
+@click.option(
+    "--checkpoint", help="Model checkpoint (path or s3:// URI); default DFS_CHECKPOINT or the demo."
+)
 @click.option("--faces/--no-faces", default=False, help="With --json: include every scored face.")
 @friendly_errors
 def analyze(file: Path, as_json: bool, checkpoint: str | None, faces: bool) -> None:
@@ -75,7 +77,12 @@ class _progress_bar:
             self.stage = stage
             unit = "segment" if stage == "analyze" else "step"
             self.bar = self._tqdm(
-                total=total, desc=stage, unit=unit, file=sys.stderr, leave=False, disable=not sys.stderr.isatty()
+                total=total,
+                desc=stage,
+                unit=unit,
+                file=sys.stderr,
+                leave=False,
+                disable=not sys.stderr.isatty(),
             )
         self.bar.n = done
         self.bar.refresh()
@@ -134,18 +141,27 @@ def render_summary(analysis: Any) -> str:
 @click.option("--fps", type=int, default=25, show_default=True)
 @click.option("--bitrate", default=None, help="e.g. 5M (default: constant quality)")
 @friendly_errors
-def sample(out: Path, subject: str, seconds: float, width: int, height: int, fps: int, bitrate: str | None) -> None:
+def sample(
+    out: Path, subject: str, seconds: float, width: int, height: int, fps: int, bitrate: str | None
+) -> None:
     """Write a sample clip (or an image, by extension .jpg/.png/.webp) made from a real photo."""
-    from shared.media.samples import make_clip, write_image
+    from shared.media.samples import Subject, make_clip, write_image
 
+    name = cast(Subject, subject)  # click.Choice has checked it
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() in (".jpg", ".jpeg", ".png", ".webp"):
-        write_image(out, subject)  # type: ignore[arg-type]
+        write_image(out, name)
     else:
         make_clip(
-            out, subject, seconds=seconds, width=width, height=height, fps=fps,  # type: ignore[arg-type]
-            bitrate=bitrate, grain=10 if bitrate else 0,
-        )  # fmt: skip
+            out,
+            name,
+            seconds=seconds,
+            width=width,
+            height=height,
+            fps=fps,
+            bitrate=bitrate,
+            grain=10 if bitrate else 0,
+        )
     click.echo(str(out))
 
 
@@ -170,7 +186,9 @@ def model_init(out: Path, backbone: str, input_size: int | None, seed: int) -> N
 
     if backbone not in BACKBONES:
         raise click.BadParameter(f"choose one of {', '.join(BACKBONES)}", param_hint="--backbone")
-    meta = init_checkpoint(out, NetworkConfig(backbone=backbone, input_size=input_size or BACKBONES[backbone]), seed=seed)
+    meta = init_checkpoint(
+        out, NetworkConfig(backbone=backbone, input_size=input_size or BACKBONES[backbone]), seed=seed
+    )
     click.echo(f"{out}: {meta.name} {meta.version}")
 
 
@@ -191,7 +209,9 @@ def model_info(checkpoint: str | None) -> None:
     doc = card.meta.model_dump()
     if card.is_ensemble:
         doc["sha256"] = card.sha256
-        doc["members"] = [f.meta.model_dump() | {"path": str(f.path), "sha256": f.sha256} for f in card.members]
+        doc["members"] = [
+            f.meta.model_dump() | {"path": str(f.path), "sha256": f.sha256} for f in card.members
+        ]
     else:
         doc |= {"path": str(card.files[0].path), "sha256": card.sha256}
     click.echo(json.dumps(doc, indent=2))
@@ -230,9 +250,15 @@ def api(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     uvicorn.run(
-        "services.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", proxy_headers=True, timeout_graceful_shutdown=30,
-    )  # fmt: skip
+        "services.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=True,
+        timeout_graceful_shutdown=30,
+    )
 
 
 ALL_QUEUES = "segment,detect,aggregate,webhooks,maintenance"
@@ -240,10 +266,25 @@ ALL_QUEUES = "segment,detect,aggregate,webhooks,maintenance"
 
 def celery_worker_argv(queues: str, concurrency: int, pool: str, name: str | None) -> list[str]:
     argv = [
-        sys.executable, "-m", "celery", "-A", "services.worker.app:app", "worker",
-        "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
-        "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--prefetch-multiplier", "1",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "services.worker.app:app",
+        "worker",
+        "--queues",
+        queues,
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--loglevel",
+        "INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--prefetch-multiplier",
+        "1",
+    ]
     if name:
         argv += ["--hostname", name]
     return argv
@@ -252,7 +293,9 @@ def celery_worker_argv(queues: str, concurrency: int, pool: str, name: str | Non
 @cli.command()
 @click.option("--queues", default=ALL_QUEUES, show_default=True, help="Comma-separated queues to consume.")
 @click.option("--concurrency", type=int, default=1, show_default=True)
-@click.option("--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True)
+@click.option(
+    "--pool", type=click.Choice(["prefork", "solo", "threads"]), default="prefork", show_default=True
+)
 @click.option("--name", default=None, help="Worker node name (default celery@hostname).")
 @friendly_errors
 def worker(queues: str, concurrency: int, pool: str, name: str | None) -> None:
@@ -273,9 +316,19 @@ def beat() -> None:
     schedule.parent.mkdir(parents=True, exist_ok=True)
     os.execv(
         sys.executable,
-        [sys.executable, "-m", "celery", "-A", "services.worker.app:app", "beat", "--loglevel", "INFO",
-         "--schedule", str(schedule)],
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "services.worker.app:app",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(schedule),
+        ],
+    )
 
 
 @cli.command()
@@ -299,10 +352,21 @@ def serve(host: str, port: int, detect_workers: int) -> None:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     specs: list[tuple[str, list[str]]] = [
         ("api", [*me, "api", "--host", host, "--port", str(port)]),
-        ("worker-cpu", [*me, "worker", "--queues", "segment,aggregate,webhooks,maintenance", "--concurrency", "2",
-                        "--name", "cpu@%h"]),
+        (
+            "worker-cpu",
+            [
+                *me,
+                "worker",
+                "--queues",
+                "segment,aggregate,webhooks,maintenance",
+                "--concurrency",
+                "2",
+                "--name",
+                "cpu@%h",
+            ],
+        ),
         ("beat", [*me, "beat"]),
-    ]  # fmt: skip
+    ]
     for i in range(detect_workers):
         specs.append((f"worker-detect-{i}", [*me, "worker", "--queues", "detect", "--name", f"detect{i}@%h"]))
     for name, argv in specs:

@@ -30,16 +30,27 @@ def _bar(desc: str) -> Any:
 
 @click.command("extract-faces")
 @click.option("--data", "data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True)
-@click.option("--layout", type=click.Choice(["dfdc", "folder"]), required=True,
-              help="dfdc: folders of .mp4 + metadata.json; folder: real/ and fake/ sub-folders.")  # fmt: skip
+@click.option(
+    "--layout",
+    type=click.Choice(["dfdc", "folder"]),
+    required=True,
+    help="dfdc: folders of .mp4 + metadata.json; folder: real/ and fake/ sub-folders.",
+)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--frames", type=int, default=16, show_default=True, help="Frames sampled per video.")
 @click.option("--size", type=int, default=224, show_default=True, help="Crop size (the model's input).")
 @click.option("--margin", type=float, default=0.3, show_default=True)
-@click.option("--workers", type=int, default=1, show_default=True,
-              help="Parallel processes (one face detector each; DFS_FACE_DETECTOR and its DFS_MTCNN__* knobs).")  # fmt: skip
+@click.option(
+    "--workers",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Parallel processes (one face detector each; DFS_FACE_DETECTOR and its DFS_MTCNN__* knobs).",
+)
 @friendly_errors
-def extract_faces_cmd(data: Path, layout: str, out: Path, frames: int, size: int, margin: float, workers: int) -> None:
+def extract_faces_cmd(
+    data: Path, layout: str, out: Path, frames: int, size: int, margin: float, workers: int
+) -> None:
     """Detect and crop the faces of a dataset once (resumable), for training and evaluation."""
     from shared.config import get_settings
     from shared.training.datasets.dfdc import read_dfdc
@@ -49,7 +60,12 @@ def extract_faces_cmd(data: Path, layout: str, out: Path, frames: int, size: int
     samples = read_dfdc(data) if layout == "dfdc" else read_folder(data)
     bar = _bar("extract")
     summary = extract_faces(
-        samples, out, ExtractConfig(frames, size, margin), settings=get_settings(), workers=workers, progress=bar
+        samples,
+        out,
+        ExtractConfig(frames, size, margin),
+        settings=get_settings(),
+        workers=workers,
+        progress=bar,
     )
     bar.close()
     click.echo(f"{summary['samples']} files, {summary['faces']} faces → {out}/index.jsonl")
@@ -58,7 +74,9 @@ def extract_faces_cmd(data: Path, layout: str, out: Path, frames: int, size: int
 
 
 @click.command("train")
-@click.option("--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--config", "config", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True
+)
 @click.option("--no-resume", is_flag=True, help="Start over even if the output folder has a previous run.")
 @friendly_errors
 def train_cmd(config: Path, no_resume: bool) -> None:
@@ -69,45 +87,87 @@ def train_cmd(config: Path, no_resume: bool) -> None:
     if no_resume:
         cfg.resume = False
     summary = train(cfg, show_progress=sys.stderr.isatty(), log=lambda m: click.echo(m, err=True))
-    click.echo(json.dumps({k: summary[k] for k in ("best_val_f1", "epochs", "stopped_early", "best", "device")}))
+    click.echo(
+        json.dumps({k: summary[k] for k in ("best_val_f1", "epochs", "stopped_early", "best", "device")})
+    )
 
 
 @click.command("evaluate")
 @click.option("--checkpoint", required=True, help="A checkpoint path (or s3:// URI).")
-@click.option("--data", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A folder made by extract-faces.")  # fmt: skip
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    required=True,
+    help="A folder made by extract-faces.",
+)
 @click.option("--selfblend", is_flag=True, help="Also score a self-blended pseudo-fake of every real face.")
-@click.option("--calibrate", is_flag=True, help="Write the F1-optimal threshold (and metrics) into the checkpoint.")
+@click.option(
+    "--calibrate", is_flag=True, help="Write the F1-optimal threshold (and metrics) into the checkpoint."
+)
 @click.option("--threshold-level", type=click.Choice(["auto", "face", "segment", "video"]), default="auto")
-@click.option("--segment-seconds", type=float, default=None,
-              help="Segment length for segment-level scores.  [default: DFS_SEGMENT_SECONDS, as served]")  # fmt: skip
-@click.option("--report", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write report.md, roc.png, pr.png and metrics.json here.")  # fmt: skip
+@click.option(
+    "--segment-seconds",
+    type=float,
+    default=None,
+    help="Segment length for segment-level scores.  [default: DFS_SEGMENT_SECONDS, as served]",
+)
+@click.option(
+    "--report",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write report.md, roc.png, pr.png and metrics.json here.",
+)
 @click.option("--name", default=None, help="Name of this data in the model card's metrics.")
 @friendly_errors
-def evaluate_cmd(checkpoint: str, data: Path, selfblend: bool, calibrate: bool, threshold_level: str,
-                 segment_seconds: float | None, report: Path | None, name: str | None) -> None:  # fmt: skip
+def evaluate_cmd(
+    checkpoint: str,
+    data: Path,
+    selfblend: bool,
+    calibrate: bool,
+    threshold_level: str,
+    segment_seconds: float | None,
+    report: Path | None,
+    name: str | None,
+) -> None:
     """F1, precision, recall, ROC-AUC, log loss and confusion matrix at face, segment and video level."""
     from shared.config import get_settings
     from shared.training.evaluate import evaluate
 
-    res = evaluate(checkpoint, data, selfblend=selfblend, calibrate=calibrate, threshold_level=threshold_level,  # type: ignore[arg-type]
-                   segment_seconds=segment_seconds, report_dir=report, dataset_name=name,
-                   device=get_settings().torch_device())  # fmt: skip
+    res = evaluate(
+        checkpoint,
+        data,
+        selfblend=selfblend,
+        calibrate=calibrate,
+        threshold_level=threshold_level,  # type: ignore[arg-type]
+        segment_seconds=segment_seconds,
+        report_dir=report,
+        dataset_name=name,
+        device=get_settings().torch_device(),
+    )
     click.echo(f"threshold {res['threshold']:.4f} ({res['threshold_source']})")
     for lvl, m in res["levels"].items():
         auc = "n/a" if m["roc_auc"] is None else f"{m['roc_auc']:.4f}"
-        click.echo(f"{lvl:8s} n={m['n']:5d} F1 {m['f1']:.4f}  P {m['precision']:.4f}  R {m['recall']:.4f}  "
-                   f"AUC {auc}  log loss {m['log_loss']:.4f}  {m['confusion']}")  # fmt: skip
+        click.echo(
+            f"{lvl:8s} n={m['n']:5d} F1 {m['f1']:.4f}  P {m['precision']:.4f}  R {m['recall']:.4f}  "
+            f"AUC {auc}  log loss {m['log_loss']:.4f}  {m['confusion']}"
+        )
     if report:
         click.echo(f"report: {report / 'report.md'}")
 
 
 @click.command("train-demo")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="Where to write the fp16 demo checkpoint.")  # fmt: skip
-@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Working folder (faces, runs, reports); default a temporary one.")  # fmt: skip
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the fp16 demo checkpoint.",
+)
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Working folder (faces, runs, reports); default a temporary one.",
+)
 @click.option("--views", type=int, default=60, show_default=True, help="Random views per identity.")
 @click.option("--epochs", type=int, default=8, show_default=True)
 @click.option("--steps", type=int, default=30, show_default=True, help="Steps per epoch.")
@@ -117,8 +177,18 @@ def evaluate_cmd(checkpoint: str, data: Path, selfblend: bool, calibrate: bool, 
 @click.option("--lr", type=float, default=5e-4, show_default=True)
 @click.option("--max-train-seconds", type=float, default=None, help="Stop after the epoch that crosses this.")
 @friendly_errors
-def train_demo_cmd(out: Path, work: Path | None, views: int, epochs: int, steps: int, batch_size: int,
-                   device: str, workers: int, lr: float, max_train_seconds: float | None) -> None:  # fmt: skip
+def train_demo_cmd(
+    out: Path,
+    work: Path | None,
+    views: int,
+    epochs: int,
+    steps: int,
+    batch_size: int,
+    device: str,
+    workers: int,
+    lr: float,
+    max_train_seconds: float | None,
+) -> None:
     """Build the demo checkpoint from the real face photos that ship in installed packages."""
     from shared.training.demo import (
         DEMO_WARNING,
@@ -148,36 +218,67 @@ def train_demo_cmd(out: Path, work: Path | None, views: int, epochs: int, steps:
         n += build_lfw_faces(work / "train-faces", cfg_x, LFW_TRAIN)
         log(f"train faces: {n} ({len(TRAIN_IDENTITIES) * views} photo views, {len(LFW_TRAIN)} LFW faces)")
     if not (work / "val-faces" / "index.jsonl").is_file():
-        n = build_photo_faces(work / "val-faces", VAL_IDENTITIES, max(20, views // 2), 1, cfg_x, _bar("val faces"))
+        n = build_photo_faces(
+            work / "val-faces", VAL_IDENTITIES, max(20, views // 2), 1, cfg_x, _bar("val faces")
+        )
         n += build_lfw_faces(work / "val-faces", cfg_x, LFW_VAL)
         log(f"validation faces: {n}")
     if not (work / "test-lfw" / "index.jsonl").is_file():
         build_lfw_faces(work / "test-lfw", cfg_x, LFW_TEST)
-    cfg = TrainConfig.model_validate(demo_config(work, views=views, epochs=epochs, steps_per_epoch=steps,
-                                                 batch_size=batch_size, device=device, workers=workers,
-                                                 max_train_seconds=max_train_seconds, lr=lr))  # fmt: skip
+    cfg = TrainConfig.model_validate(
+        demo_config(
+            work,
+            views=views,
+            epochs=epochs,
+            steps_per_epoch=steps,
+            batch_size=batch_size,
+            device=device,
+            workers=workers,
+            max_train_seconds=max_train_seconds,
+            lr=lr,
+        )
+    )
     summary = train(cfg, show_progress=sys.stderr.isatty(), log=log)
     best = Path(summary["best"])
     dev = summary["device"]
     # threshold: F1-optimal on the validation identity; then the untouched LFW test set
-    evaluate(str(best), work / "val-faces", selfblend=True, calibrate=True, threshold_level="face",
-             dataset_name="validation: grace_hopper views + LFW 70-84, with self-blends", device=dev,
-             report_dir=work / "report-validation")  # fmt: skip
-    test = evaluate(str(best), work / "test-lfw", selfblend=True, calibrate=False, device=dev,
-                    dataset_name="test: LFW 85-99 with self-blends", report_dir=work / "report-test",
-                    seed=777)  # fmt: skip
+    evaluate(
+        str(best),
+        work / "val-faces",
+        selfblend=True,
+        calibrate=True,
+        threshold_level="face",
+        dataset_name="validation: grace_hopper views + LFW 70-84, with self-blends",
+        device=dev,
+        report_dir=work / "report-validation",
+    )
+    test = evaluate(
+        str(best),
+        work / "test-lfw",
+        selfblend=True,
+        calibrate=False,
+        device=dev,
+        dataset_name="test: LFW 85-99 with self-blends",
+        report_dir=work / "report-test",
+        seed=777,
+    )
     from shared.model.checkpoint import read_meta, update_meta
 
     meta = read_meta(best)
     metrics = dict(meta.metrics)
-    metrics["test: LFW 85-99 with self-blends (held-out identities)"] = {"data": test["data"], **test["levels"]}
+    metrics["test: LFW 85-99 with self-blends (held-out identities)"] = {
+        "data": test["data"],
+        **test["levels"],
+    }
     training = dict(meta.training) | {"wall_time_s": round(time.perf_counter() - t0, 1), "device": dev}
     update_meta(best, metrics=metrics, training=training, warning=DEMO_WARNING)
     out.parent.mkdir(parents=True, exist_ok=True)
     export_fp16(best, out)
     face = test["levels"]["face"]
-    click.echo(f"{out}: test (LFW, held out) F1 {face['f1']:.3f}, ROC-AUC {face['roc_auc']:.3f}, "
-               f"log loss {face['log_loss']:.3f}; {time.perf_counter() - t0:.0f} s on {dev}")  # fmt: skip
+    click.echo(
+        f"{out}: test (LFW, held out) F1 {face['f1']:.3f}, ROC-AUC {face['roc_auc']:.3f}, "
+        f"log loss {face['log_loss']:.3f}; {time.perf_counter() - t0:.0f} s on {dev}"
+    )
     if tmp is not None:
         tmp.cleanup()
 
@@ -189,15 +290,25 @@ def train_demo_cmd(out: Path, work: Path | None, views: int, epochs: int, steps:
 @click.option("--input-size", type=int, default=380, show_default=True)
 @click.option("--name", default="dfdc-selimsef-b7", show_default=True)
 @click.option("--version", default=None, help="Default: the source file's name.")
-@click.option("--trust-pickle", is_flag=True, help="Allow arbitrary pickled objects (only for files you trust).")
+@click.option(
+    "--trust-pickle", is_flag=True, help="Allow arbitrary pickled objects (only for files you trust)."
+)
 @friendly_errors
-def import_dfdc_cmd(src: Path, out: Path, backbone: str, input_size: int, name: str, version: str | None,
-                    trust_pickle: bool) -> None:  # fmt: skip
+def import_dfdc_cmd(
+    src: Path, out: Path, backbone: str, input_size: int, name: str, version: str | None, trust_pickle: bool
+) -> None:
     """Convert a DFDC winning-solution checkpoint (selimsef) into a DeepfakeStream checkpoint."""
     from shared.model.dfdc import import_dfdc
 
-    meta = import_dfdc(src, out, backbone=backbone, input_size=input_size, name=name, version=version,
-                       trust_pickle=trust_pickle)  # fmt: skip
+    meta = import_dfdc(
+        src,
+        out,
+        backbone=backbone,
+        input_size=input_size,
+        name=name,
+        version=version,
+        trust_pickle=trust_pickle,
+    )
     click.echo(f"{out}: {meta.name} {meta.version}")
 
 

@@ -30,7 +30,9 @@ def reconcile_jobs() -> int:
         todo.tasks += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in sweep(s, settings)]
     dispatch(todo.tasks, todo.finished, settings)
     if todo.tasks or todo.finished:
-        log.warning("reconciler re-queued %d tasks and failed %d stuck jobs", len(todo.tasks), len(todo.finished))
+        log.warning(
+            "reconciler re-queued %d tasks and failed %d stuck jobs", len(todo.tasks), len(todo.finished)
+        )
     return len(todo.tasks)
 
 
@@ -40,8 +42,11 @@ def expire_media() -> int:
     if report.jobs or report.uploads or report.idempotency_keys:
         log.info(
             "retention: media of %d jobs (%d objects), %d unused uploads, %d idempotency keys deleted",
-            report.jobs, report.objects, report.uploads, report.idempotency_keys,
-        )  # fmt: skip
+            report.jobs,
+            report.objects,
+            report.uploads,
+            report.idempotency_keys,
+        )
     return report.jobs
 
 

@@ -52,9 +52,11 @@ from prometheus_client import (  # noqa: E402  (after PROMETHEUS_MULTIPROC_DIR i
 
 TASKS = Counter("dfs_worker_tasks_total", "Tasks finished, by task and final Celery state", ["task", "state"])
 TASK_DURATION = Histogram(
-    "dfs_worker_task_duration_seconds", "Wall time of one task", ["task"],
+    "dfs_worker_task_duration_seconds",
+    "Wall time of one task",
+    ["task"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600),
-)  # fmt: skip
+)
 TASKS_RUNNING = Gauge("dfs_worker_tasks_running", "Tasks running now", ["task"], multiprocess_mode="livesum")
 
 app = make_celery(get_settings(), include=TASK_MODULES)

@@ -79,7 +79,9 @@ class RateLimiter:
         import redis
 
         try:
-            allowed, wait, _left = self._script(keys=[KEY_PREFIX + bucket], args=[per_minute / 60.0, max(1, burst)])
+            allowed, wait, _left = self._script(
+                keys=[KEY_PREFIX + bucket], args=[per_minute / 60.0, max(1, burst)]
+            )
         except redis.RedisError as exc:
             log.warning("rate limiter unavailable, request let through: %s", exc)
             return

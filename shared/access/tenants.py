@@ -36,7 +36,9 @@ def create_tenant(
     """A new tenant and its webhook secret (returned once; show it to the operator)."""
     tenant_id = tenant_id or new_ulid().lower()
     if not _TENANT_ID.match(tenant_id):
-        raise InvalidRequest("a tenant id is 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit")
+        raise InvalidRequest(
+            "a tenant id is 1-64 of a-z, 0-9, '_', '.', '-', starting with a letter or digit"
+        )
     if session.get(Tenant, tenant_id) is not None:
         raise InvalidRequest(f"tenant {tenant_id} already exists")
     secret = generate_secret()

@@ -62,7 +62,9 @@ def make_celery(settings: Settings | None = None, include: list[str] | None = No
         worker_prefetch_multiplier=1,
         task_default_queue=Queue.segment.value,
         task_queues=[KombuQueue(q.value, routing_key=q.value) for q in Queue],
-        task_routes={name.value: {"queue": queue.value, "routing_key": queue.value} for name, queue in ROUTES.items()},
+        task_routes={
+            name.value: {"queue": queue.value, "routing_key": queue.value} for name, queue in ROUTES.items()
+        },
         task_serializer="json",
         accept_content=["json"],
         worker_hijack_root_logger=False,
@@ -137,4 +139,3 @@ def revoke_job_tasks(job_id: str, segments: int) -> None:
         get_celery().control.revoke([i for i in ids if i])
     except Exception as exc:  # the database guard still holds
         log.warning("could not broadcast revoke: %s", exc, extra={"job_id": job_id})
-

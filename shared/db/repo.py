@@ -63,7 +63,9 @@ def list_jobs(
 
 
 def segments_of(session: Session, job_id: str) -> list[Segment]:
-    return list(session.execute(select(Segment).where(Segment.job_id == job_id).order_by(Segment.index)).scalars())
+    return list(
+        session.execute(select(Segment).where(Segment.job_id == job_id).order_by(Segment.index)).scalars()
+    )
 
 
 def get_segment(session: Session, job_id: str, index: int) -> Segment | None:
@@ -209,7 +211,9 @@ def refresh_progress(session: Session, job_id: str) -> int:
         select(func.count()).select_from(Segment).where(Segment.job_id == job_id, Segment.status == "done")
     ).scalar_one()
     session.execute(
-        update(Job).where(Job.id == job_id, Job.status.in_(ACTIVE)).values(segments_done=done, updated_at=utcnow())
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(ACTIVE))
+        .values(segments_done=done, updated_at=utcnow())
     )
     return int(done)
 
@@ -226,7 +230,12 @@ FaceCursor = tuple[int, int, int]
 
 
 def list_faces(
-    session: Session, job_id: str, *, evidence_only: bool = False, limit: int = 200, after: FaceCursor | None = None
+    session: Session,
+    job_id: str,
+    *,
+    evidence_only: bool = False,
+    limit: int = 200,
+    after: FaceCursor | None = None,
 ) -> tuple[list[Face], FaceCursor | None]:
     """A page of a job's scored faces in time order (segment, frame, face). The cursor is the
     position of the last face returned, so pages stay stable while other segments finish."""
@@ -238,7 +247,9 @@ def list_faces(
         stmt = stmt.where(tuple_(*order) > tuple_(*after))
     rows = list(session.execute(stmt.order_by(*order).limit(limit + 1)).scalars())
     page = rows[:limit]
-    next_after = (page[-1].segment_index, page[-1].frame_index, page[-1].face_index) if len(rows) > limit else None
+    next_after = (
+        (page[-1].segment_index, page[-1].frame_index, page[-1].face_index) if len(rows) > limit else None
+    )
     return page, next_after
 
 
@@ -247,6 +258,9 @@ def stale_jobs(session: Session, older_than: timedelta, now: datetime | None = N
     cutoff = (now or utcnow()) - older_than
     return list(
         session.execute(
-            select(Job).where(Job.status.in_(ACTIVE), Job.updated_at < cutoff).order_by(Job.updated_at).limit(500)
+            select(Job)
+            .where(Job.status.in_(ACTIVE), Job.updated_at < cutoff)
+            .order_by(Job.updated_at)
+            .limit(500)
         ).scalars()
     )

@@ -32,7 +32,9 @@ def record_finished(job_id: str, settings: Settings, sessions: SessionScope | No
         return create_delivery(s, job, job_document(job), settings)
 
 
-def announce_finished(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> None:
+def announce_finished(
+    job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None
+) -> None:
     """Job finished → store and queue its webhook. A broker outage only delays the webhook
     (the sweep queues the stored delivery), so it is logged, never raised."""
     settings = settings or get_settings()
@@ -45,7 +47,9 @@ def announce_finished(job_id: str, settings: Settings | None = None, sessions: S
         log.warning("webhook not queued (the sweep will retry): %s", exc, extra={"job_id": job_id})
 
 
-def dispatch(tasks: Iterable[tuple[TaskName, tuple[Any, ...]]], finished: Iterable[str], settings: Settings) -> None:
+def dispatch(
+    tasks: Iterable[tuple[TaskName, tuple[Any, ...]]], finished: Iterable[str], settings: Settings
+) -> None:
     """After work was persisted: queue its follow-up tasks (a broker error propagates, so the
     task is retried; a duplicate is harmless, every task being idempotent), then announce the
     jobs it finished."""

@@ -81,10 +81,14 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
         if row is None:  # deleted between the two statements (expiry sweep): claim again
             s.execute(insert(IdempotencyKey).values(tenant_id=tenant_id, key=key, **fresh))
             return Claim("new")
-        abandoned = row.state == "in_flight" and row.locked_at < now - timedelta(seconds=settings.idempotency_lock_s)
+        abandoned = row.state == "in_flight" and row.locked_at < now - timedelta(
+            seconds=settings.idempotency_lock_s
+        )
         if row.expires_at <= now or abandoned:
             s.execute(
-                update(IdempotencyKey).where(IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key).values(**fresh)
+                update(IdempotencyKey)
+                .where(IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key)
+                .values(**fresh)
             )
             return Claim("new")
         if row.state == "in_flight":
@@ -113,6 +117,8 @@ def release_key(tenant_id: str, key: str, settings: Settings) -> None:
     with scope_for(settings)() as s:
         s.execute(
             delete(IdempotencyKey).where(
-                IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key, IdempotencyKey.state == "in_flight"
+                IdempotencyKey.tenant_id == tenant_id,
+                IdempotencyKey.key == key,
+                IdempotencyKey.state == "in_flight",
             )
         )

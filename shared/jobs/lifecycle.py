@@ -83,7 +83,9 @@ class RetentionReport:
     idempotency_keys: int = 0
 
 
-def expire(settings: Settings | None = None, *, now: datetime | None = None, batch: int = 200) -> RetentionReport:
+def expire(
+    settings: Settings | None = None, *, now: datetime | None = None, batch: int = 200
+) -> RetentionReport:
     """One retention pass: media of jobs finished more than `media_retention_days` ago,
     presigned uploads never turned into a job, expired idempotency keys."""
     settings = settings or get_settings()
@@ -114,7 +116,9 @@ def expire(settings: Settings | None = None, *, now: datetime | None = None, bat
     with sessions() as s:
         stale_uploads = list(
             s.execute(
-                select(Upload).where(Upload.job_id.is_(None), Upload.expires_at < now - UPLOAD_GRACE).limit(batch)
+                select(Upload)
+                .where(Upload.job_id.is_(None), Upload.expires_at < now - UPLOAD_GRACE)
+                .limit(batch)
             ).scalars()
         )
         for upload in stale_uploads:

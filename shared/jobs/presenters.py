@@ -45,7 +45,7 @@ def artifact_url(job_id: str, key: str | None) -> str | None:
     prefix = artifact_prefix(job_id)
     if not key or not key.startswith(prefix):
         return None
-    return f"/v1/jobs/{job_id}/artifacts/{key[len(prefix):]}"
+    return f"/v1/jobs/{job_id}/artifacts/{key[len(prefix) :]}"
 
 
 def face_public(face: Face, *, media_deleted: bool = False) -> FacePublic:

@@ -44,7 +44,9 @@ class SegmentPublic(BaseModel):
 
 class ResultPublic(BaseModel):
     verdict: Literal["fake", "real", "no_face"]
-    probability: float | None = Field(None, description="Probability that the media is manipulated; null for no_face.")
+    probability: float | None = Field(
+        None, description="Probability that the media is manipulated; null for no_face."
+    )
     threshold: float
     model: ModelPublic
     segments: list[SegmentPublic]
@@ -79,7 +81,9 @@ class FacePublic(BaseModel):
     box: list[float] = Field(description="Face box `[x1, y1, x2, y2]` in pixels of the upright frame.")
     detection_confidence: float
     probability: float = Field(description="Probability that this face is manipulated.")
-    thumbnail_url: str | None = Field(None, description="The face crop (JPEG), for the most suspicious faces.")
+    thumbnail_url: str | None = Field(
+        None, description="The face crop (JPEG), for the most suspicious faces."
+    )
     heatmap_url: str | None = Field(None, description="The crop with the model's heatmap overlaid (JPEG).")
 
 

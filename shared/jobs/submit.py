@@ -58,9 +58,13 @@ def parse_metadata(raw: str | None, settings: Settings) -> dict[str, Any]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidRequest("metadata is not valid JSON", [{"field": "metadata", "message": str(exc)}]) from exc
+        raise InvalidRequest(
+            "metadata is not valid JSON", [{"field": "metadata", "message": str(exc)}]
+        ) from exc
     if not isinstance(value, dict):
-        raise InvalidRequest("metadata must be a JSON object", [{"field": "metadata", "message": "must be an object"}])
+        raise InvalidRequest(
+            "metadata must be a JSON object", [{"field": "metadata", "message": "must be an object"}]
+        )
     return value
 
 
@@ -71,14 +75,20 @@ def check_metadata(metadata: dict[str, Any], settings: Settings) -> dict[str, An
     return metadata
 
 
-def multipart_fingerprint(sha256: str, filename: str | None, callback_url: str | None, metadata: dict[str, Any]) -> str:
+def multipart_fingerprint(
+    sha256: str, filename: str | None, callback_url: str | None, metadata: dict[str, Any]
+) -> str:
     """What makes two multipart submissions "the same request" for Idempotency-Key."""
-    return idempotency.fingerprint("multipart", file=sha256, filename=filename, callback_url=callback_url, metadata=metadata)
+    return idempotency.fingerprint(
+        "multipart", file=sha256, filename=filename, callback_url=callback_url, metadata=metadata
+    )
 
 
 def upload_fingerprint(upload_id: str, callback_url: str | None, metadata: dict[str, Any]) -> str:
     """What makes two presigned-upload submissions "the same request" for Idempotency-Key."""
-    return idempotency.fingerprint("upload", upload_id=upload_id, callback_url=callback_url, metadata=metadata)
+    return idempotency.fingerprint(
+        "upload", upload_id=upload_id, callback_url=callback_url, metadata=metadata
+    )
 
 
 # --- the job row ----------------------------------------------------------------------------
@@ -111,7 +121,9 @@ def assert_can_start(principal: Principal, settings: Settings, sessions: Session
         check_running_jobs(s, principal.tenant_id, settings)
 
 
-def insert_job(new: NewJob, principal: Principal, settings: Settings, sessions: SessionScope | None = None) -> Job:
+def insert_job(
+    new: NewJob, principal: Principal, settings: Settings, sessions: SessionScope | None = None
+) -> Job:
     """Commit the job row (and, for an image, its single segment), in one transaction with the
     tenant's running-jobs check, the idempotency key's binding and the upload's consumption."""
     with (sessions or scope_for(settings))() as s:
@@ -133,10 +145,14 @@ def insert_job(new: NewJob, principal: Principal, settings: Settings, sessions: 
         try:
             s.flush()
         except IntegrityError as exc:  # a concurrent request made a job from the same upload
-            raise Conflict(f"upload {new.upload_id or new.job_id} was already used by another request") from exc
+            raise Conflict(
+                f"upload {new.upload_id or new.job_id} was already used by another request"
+            ) from exc
         if new.upload_id is not None:
             res = s.execute(
-                update(Upload).where(Upload.id == new.upload_id, Upload.job_id.is_(None)).values(job_id=new.job_id)
+                update(Upload)
+                .where(Upload.id == new.upload_id, Upload.job_id.is_(None))
+                .values(job_id=new.job_id)
             )
             if not res.rowcount:  # type: ignore[attr-defined]
                 raise Conflict(f"upload {new.upload_id} was already used")
@@ -179,7 +195,9 @@ def job_from_upload(
     try:
         info = store.stat(upload.object_key)
     except NotFound as exc:
-        raise _upload_field_error("nothing was uploaded yet: PUT the file to the presigned URL first") from exc
+        raise _upload_field_error(
+            "nothing was uploaded yet: PUT the file to the presigned URL first"
+        ) from exc
     if info.size > upload.max_bytes:
         store.delete(upload.object_key)
         raise MediaTooLarge(f"the upload has {info.size} bytes, more than its limit of {upload.max_bytes}")

@@ -102,8 +102,12 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
         if job is None:
             return Next()
         if job.segments_total is not None:
-            pending = [seg.index for seg in repo.segments_of(s, job_id) if seg.status == SegmentStatus.pending.value]
-            return Next([(TaskName.detect, (job_id, i)) for i in pending] or [(TaskName.aggregate, (job_id,))])
+            pending = [
+                seg.index for seg in repo.segments_of(s, job_id) if seg.status == SegmentStatus.pending.value
+            ]
+            return Next(
+                [(TaskName.detect, (job_id, i)) for i in pending] or [(TaskName.aggregate, (job_id,))]
+            )
         repo.mark_processing(s, job_id)
         media_type = media_type_of(job.content_type, job.source_key)
         key = job.source_key
@@ -137,7 +141,12 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
             s,
             job_id,
             [
-                {"index": sp.index, "start_s": sp.start_s, "end_s": sp.end_s, "object_key": segment_key(job_id, sp.index)}
+                {
+                    "index": sp.index,
+                    "start_s": sp.start_s,
+                    "end_s": sp.end_s,
+                    "object_key": segment_key(job_id, sp.index),
+                }
                 for sp in specs
             ],
         )
@@ -184,7 +193,9 @@ def detect_segment(
         else:
             local = store.get_file(object_key, Path(tmp) / f"{index:05d}.mkv")
             check(force=True)
-            result = analyze_segment(local, spec, settings, detector, classifier, rotation=rotation, cancel_check=check)
+            result = analyze_segment(
+                local, spec, settings, detector, classifier, rotation=rotation, cancel_check=check
+            )
 
     artifact_keys = store_evidence(job_id, index, result, settings)
     with sessions() as s:
@@ -258,7 +269,9 @@ def _after_segment(session: Session, job_id: str) -> Next:
 # --- aggregator ---------------------------------------------------------------------------
 
 
-def aggregate_job(job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None) -> Next:
+def aggregate_job(
+    job_id: str, settings: Settings | None = None, sessions: SessionScope | None = None
+) -> Next:
     """Segment probabilities → the job's verdict. `finished` names the job if this call
     completed it (its webhook is then announced); a repeated call changes nothing."""
     settings = settings or get_settings()
@@ -316,7 +329,10 @@ def fail(
 
 
 def reconcile(
-    settings: Settings | None = None, *, stale_after: timedelta | None = None, sessions: SessionScope | None = None
+    settings: Settings | None = None,
+    *,
+    stale_after: timedelta | None = None,
+    sessions: SessionScope | None = None,
 ) -> Next:
     """Find active jobs whose queue messages vanished (broker restart, lost message) and say
     what to re-queue. Jobs stuck far beyond any reasonable run time are failed instead."""
@@ -333,7 +349,9 @@ def reconcile(
                 if repo.fail_job(
                     s,
                     job.id,
-                    DFSError(f"the job made no progress for {int(age.total_seconds())} s and was stopped").to_problem(),
+                    DFSError(
+                        f"the job made no progress for {int(age.total_seconds())} s and was stopped"
+                    ).to_problem(),
                 ):
                     todo.finished.append(job.id)
                 continue

@@ -59,7 +59,9 @@ def sniff(head: bytes) -> MediaType:
     if len(head) >= 12 and head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in _NON_VIDEO_BRANDS:
-            raise UnsupportedMedia(f"ISO media brand {brand.decode('latin-1').strip()!r} is not a supported video")
+            raise UnsupportedMedia(
+                f"ISO media brand {brand.decode('latin-1').strip()!r} is not a supported video"
+            )
         return MOV if brand == b"qt  " else MP4
     if len(head) >= 8 and head[4:8] in _QT_ATOMS:
         return MOV

@@ -63,10 +63,18 @@ class NetworkConfig:
             "backbone": self.backbone,
             "input_size": self.input_size,
             "in_chans": 6,
-            "srm": {"kernels": "zhou2018-5x5", "normalisation": [4, 12, 2], "clip": self.srm_clip, "input_scale": 255},
+            "srm": {
+                "kernels": "zhou2018-5x5",
+                "normalisation": [4, 12, 2],
+                "clip": self.srm_clip,
+                "input_scale": 255,
+            },
             "head": {"type": "cnn-gwap", "channels": list(self.head_channels), "dropout": self.dropout},
             "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
-            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
+            "preprocessing": {
+                "face_margin": self.face_margin,
+                "crop": "square, zero-padded, bilinear resize",
+            },
         }
 
     @classmethod
@@ -101,7 +109,10 @@ class RGBNetworkConfig:
             "in_chans": 3,
             "head": {"type": "avgpool-dropout-fc", "dropout": self.dropout},
             "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
-            "preprocessing": {"face_margin": self.face_margin, "crop": "square, zero-padded, bilinear resize"},
+            "preprocessing": {
+                "face_margin": self.face_margin,
+                "crop": "square, zero-padded, bilinear resize",
+            },
         }
 
     @classmethod
@@ -133,5 +144,7 @@ class Architecture:
 #: architecture name → its version in this code, config class and network class
 ARCHITECTURES: dict[str, Architecture] = {
     ARCHITECTURE: Architecture(ARCHITECTURE_VERSION, NetworkConfig, "shared.model.network:SRMEfficientNet"),
-    RGB_ARCHITECTURE: Architecture(RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, "shared.model.network:RGBEfficientNet"),
+    RGB_ARCHITECTURE: Architecture(
+        RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, "shared.model.network:RGBEfficientNet"
+    ),
 }

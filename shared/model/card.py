@@ -77,7 +77,9 @@ def read_meta(path: Path) -> CheckpointMeta:
     except Exception as exc:
         raise ModelError(f"{path.name} is not a readable safetensors checkpoint: {exc}") from exc
     if raw is None:
-        raise ModelError(f"{path.name} has no DeepfakeStream metadata (is it a checkpoint made by this project?)")
+        raise ModelError(
+            f"{path.name} has no DeepfakeStream metadata (is it a checkpoint made by this project?)"
+        )
     try:
         return CheckpointMeta.model_validate(json.loads(raw))
     except Exception as exc:
@@ -217,9 +219,12 @@ def ensemble_sha256(member_sha256s: list[str]) -> str:
 
 
 def ensemble_meta(
-    members: list[tuple[CheckpointMeta, str]], *, name: str | None = None, version: str | None = None,
+    members: list[tuple[CheckpointMeta, str]],
+    *,
+    name: str | None = None,
+    version: str | None = None,
     threshold: float | None = None,
-) -> CheckpointMeta:  # fmt: skip
+) -> CheckpointMeta:
     """The card an ensemble of (member card, member sha256) is served under: the manifest's
     name, version and threshold when given, else made from the members' (threshold: their mean)."""
     metas = [m for m, _ in members]

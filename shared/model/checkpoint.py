@@ -54,7 +54,9 @@ def check_compatible(meta: CheckpointMeta) -> None:
         raise ModelError(f"checkpoint network description is incomplete: {exc}") from exc
     if meta.architecture == ARCHITECTURE:
         if net.get("in_chans", 6) != 6:
-            raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this code feeds 6 (RGB + SRM)")
+            raise ModelError(
+                f"checkpoint expects {net.get('in_chans')} input channels; this code feeds 6 (RGB + SRM)"
+            )
         if cfg.backbone not in BACKBONES:
             raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not one of {sorted(BACKBONES)}")
         srm = net.get("srm", {})
@@ -64,7 +66,9 @@ def check_compatible(meta: CheckpointMeta) -> None:
         import timm
 
         if net.get("in_chans", 3) != 3:
-            raise ModelError(f"checkpoint expects {net.get('in_chans')} input channels; this architecture feeds RGB")
+            raise ModelError(
+                f"checkpoint expects {net.get('in_chans')} input channels; this architecture feeds RGB"
+            )
         if not timm.is_model(cfg.backbone):
             raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not a timm model")
     if not 32 <= cfg.input_size <= 1024:
@@ -78,7 +82,11 @@ def save_checkpoint(
     from safetensors.torch import save_file
 
     state = {
-        k: (v.detach().to("cpu").contiguous().to(dtype) if v.is_floating_point() else v.detach().to("cpu").contiguous())
+        k: (
+            v.detach().to("cpu").contiguous().to(dtype)
+            if v.is_floating_point()
+            else v.detach().to("cpu").contiguous()
+        )
         for k, v in model.state_dict().items()
     }
     meta = meta.model_copy(update={"network": model.config.to_dict()})  # type: ignore[operator,union-attr]
@@ -125,7 +133,9 @@ class LoadedCheckpoint:
     model: torch.nn.Module
 
 
-def load_checkpoint(ref: str | None, settings: Settings | None = None, device: str = "cpu") -> LoadedCheckpoint:
+def load_checkpoint(
+    ref: str | None, settings: Settings | None = None, device: str = "cpu"
+) -> LoadedCheckpoint:
     """Resolve, verify and load a checkpoint into an eval-mode network on `device`."""
     from safetensors.torch import load_file
 
@@ -143,8 +153,10 @@ def load_checkpoint(ref: str | None, settings: Settings | None = None, device: s
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as exc:  # shapes differ from what the card describes
-        raise ModelError(f"{path.name}: weights do not match the network described by its metadata: "
-                         f"{str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else exc}") from exc
+        raise ModelError(
+            f"{path.name}: weights do not match the network described by its metadata: "
+            f"{str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else exc}"
+        ) from exc
     if missing or unexpected:
         raise ModelError(
             f"{path.name}: weights do not match the network described by its metadata "

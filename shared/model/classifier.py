@@ -43,7 +43,9 @@ class Classifier(Protocol):
 def resize_crops(x: torch.Tensor, size: int) -> torch.Tensor:
     if x.shape[-1] == size:
         return x
-    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=x.shape[-1] > size, align_corners=False)
+    return F.interpolate(
+        x, size=(size, size), mode="bilinear", antialias=x.shape[-1] > size, align_corners=False
+    )
 
 
 class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
@@ -53,8 +55,13 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
     runs in bf16 autocast with channels_last memory layout.
     """
 
-    def __init__(self, checkpoint: str | None, device: str = "cpu", batch_size: int = 64,
-                 settings: Settings | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        checkpoint: str | None,
+        device: str = "cpu",
+        batch_size: int = 64,
+        settings: Settings | None = None,
+    ) -> None:
         super().__init__(device)
         self.checkpoint_ref = checkpoint
         self.batch_size = batch_size
@@ -114,8 +121,14 @@ class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray
     averaged on the first member's grid. The identity's sha256 covers every member's.
     """
 
-    def __init__(self, members: list[FaceClassifier], *, name: str | None = None, version: str | None = None,
-                 threshold: float | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        members: list[FaceClassifier],
+        *,
+        name: str | None = None,
+        version: str | None = None,
+        threshold: float | None = None,
+    ) -> None:
         super().__init__(members[0].device if members else "cpu")
         if len(members) < 2:
             raise ModelError("an ensemble needs at least two checkpoints")

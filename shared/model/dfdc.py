@@ -85,7 +85,11 @@ def import_dfdc(
             "Imported from the DFDC winning solution's published weights (selimsef/dfdc_deepfake_challenge, "
             f"file {src.name}). Trained by its authors on the DFDC training set; see their repository."
         ),
-        training={"source": "selimsef/dfdc_deepfake_challenge", "file": src.name, "dataset": "DFDC (their training)"},
+        training={
+            "source": "selimsef/dfdc_deepfake_challenge",
+            "file": src.name,
+            "dataset": "DFDC (their training)",
+        },
     )
     save_checkpoint(model, meta, dst)
     return meta

@@ -25,8 +25,9 @@ def thumbnail_jpeg(crop: np.ndarray, size: int = 160, quality: int = 85) -> byte
     return buf.getvalue()
 
 
-def heatmap_overlay_jpeg(crop: np.ndarray, heatmap: np.ndarray, size: int = 160, alpha: float = 0.45,
-                         quality: int = 85) -> bytes:  # fmt: skip
+def heatmap_overlay_jpeg(
+    crop: np.ndarray, heatmap: np.ndarray, size: int = 160, alpha: float = 0.45, quality: int = 85
+) -> bytes:
     """The crop with its heatmap (values in [0, 1], any grid) blended on top."""
     base = np.asarray(Image.fromarray(crop).resize((size, size), Image.Resampling.LANCZOS), dtype=np.float32)
     heat = Image.fromarray((np.clip(heatmap, 0, 1) * 255).astype(np.uint8)).resize(

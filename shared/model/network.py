@@ -25,12 +25,18 @@ class GWAPHead(nn.Module):
     make the heatmap: sigmoid(score) scaled by relative attention.
     """
 
-    def __init__(self, in_channels: int, channels: tuple[int, ...] = (256, 128), dropout: float = 0.2) -> None:
+    def __init__(
+        self, in_channels: int, channels: tuple[int, ...] = (256, 128), dropout: float = 0.2
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c = in_channels
         for i, out in enumerate(channels):
-            layers += [nn.Conv2d(c, out, 3, padding=1, bias=False), nn.BatchNorm2d(out), nn.SiLU(inplace=True)]
+            layers += [
+                nn.Conv2d(c, out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(out),
+                nn.SiLU(inplace=True),
+            ]
             if i == 0 and dropout > 0:
                 layers.append(nn.Dropout2d(dropout))
             c = out

@@ -13,36 +13,45 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-KERNEL_1 = torch.tensor(
-    [
-        [0, 0, 0, 0, 0],
-        [0, -1, 2, -1, 0],
-        [0, 2, -4, 2, 0],
-        [0, -1, 2, -1, 0],
-        [0, 0, 0, 0, 0],
-    ],
-    dtype=torch.float32,
-) / 4.0
-KERNEL_2 = torch.tensor(
-    [
-        [-1, 2, -2, 2, -1],
-        [2, -6, 8, -6, 2],
-        [-2, 8, -12, 8, -2],
-        [2, -6, 8, -6, 2],
-        [-1, 2, -2, 2, -1],
-    ],
-    dtype=torch.float32,
-) / 12.0
-KERNEL_3 = torch.tensor(
-    [
-        [0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-        [0, 1, -2, 1, 0],
-        [0, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
-    ],
-    dtype=torch.float32,
-) / 2.0
+KERNEL_1 = (
+    torch.tensor(
+        [
+            [0, 0, 0, 0, 0],
+            [0, -1, 2, -1, 0],
+            [0, 2, -4, 2, 0],
+            [0, -1, 2, -1, 0],
+            [0, 0, 0, 0, 0],
+        ],
+        dtype=torch.float32,
+    )
+    / 4.0
+)
+KERNEL_2 = (
+    torch.tensor(
+        [
+            [-1, 2, -2, 2, -1],
+            [2, -6, 8, -6, 2],
+            [-2, 8, -12, 8, -2],
+            [2, -6, 8, -6, 2],
+            [-1, 2, -2, 2, -1],
+        ],
+        dtype=torch.float32,
+    )
+    / 12.0
+)
+KERNEL_3 = (
+    torch.tensor(
+        [
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+            [0, 1, -2, 1, 0],
+            [0, 0, 0, 0, 0],
+            [0, 0, 0, 0, 0],
+        ],
+        dtype=torch.float32,
+    )
+    / 2.0
+)
 
 
 def srm_weight() -> torch.Tensor:

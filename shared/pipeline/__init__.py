@@ -32,7 +32,9 @@ def probe_media(path: Path, media_type: MediaType, settings: Settings) -> MediaI
     )
 
 
-def split_media(path: Path, media_type: MediaType, info: MediaInfo, out_dir: Path, settings: Settings) -> list[SegmentSpec]:
+def split_media(
+    path: Path, media_type: MediaType, info: MediaInfo, out_dir: Path, settings: Settings
+) -> list[SegmentSpec]:
     """`split` with the configured segment length and mode."""
     return split(
         path,

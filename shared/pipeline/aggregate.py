@@ -27,12 +27,16 @@ def aggregate(
     probability is None, never a made-up number)."""
     probability = video_probability(segment_probabilities)
     if probability is None:
-        return Verdict(verdict="no_face", probability=None, threshold=threshold, faces_scored=faces_scored or 0)
+        return Verdict(
+            verdict="no_face", probability=None, threshold=threshold, faces_scored=faces_scored or 0
+        )
     return Verdict(
         verdict="fake" if probability >= threshold else "real",
         probability=probability,
         threshold=threshold,
-        faces_scored=faces_scored if faces_scored is not None else sum(p is not None for p in segment_probabilities),
+        faces_scored=faces_scored
+        if faces_scored is not None
+        else sum(p is not None for p in segment_probabilities),
     )
 
 

@@ -96,6 +96,8 @@ def analyze_image(
     rotation: int = 0,
 ) -> SegmentResult:
     """An image is a one-frame, one-segment job (`rotation`: its EXIF orientation)."""
-    frames, timings = _timed(lambda: [load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)])
+    frames, timings = _timed(
+        lambda: [load_image(path, media_type, rotation=rotation, max_pixels=settings.max_pixels)]
+    )
     spec = SegmentSpec(index=0, start_s=0.0, end_s=0.0)
     return analyze_frames(frames, spec, settings, detector, classifier, timings, cancel_check)

@@ -19,7 +19,9 @@ def square_box(box: tuple[float, float, float, float], margin: float) -> tuple[i
     return (left, top, left + side, top + side)
 
 
-def crop_square(image: np.ndarray, box: tuple[float, float, float, float], margin: float, size: int) -> np.ndarray:
+def crop_square(
+    image: np.ndarray, box: tuple[float, float, float, float], margin: float, size: int
+) -> np.ndarray:
     """The square crop (zero-padded where it leaves the frame) resized to size×size, uint8."""
     h, w = image.shape[:2]
     sx1, sy1, sx2, sy2 = square_box(box, margin)

@@ -82,7 +82,9 @@ def sample_frames(
                 # take this frame for every target it has reached (a short clip may serve several)
                 if next_target < len(targets) and rel + 1e-6 >= targets[next_target] - _half_frame(stream):
                     image = frame.to_ndarray(format="rgb24")
-                    frames.append(Frame(index=len(frames), time_s=offset_s + rel, image=rotate_upright(image, rotation)))
+                    frames.append(
+                        Frame(index=len(frames), time_s=offset_s + rel, image=rotate_upright(image, rotation))
+                    )
                     next_target += 1
                     while next_target < len(targets) and rel >= targets[next_target]:
                         next_target += 1
@@ -112,14 +114,18 @@ def _av_message(exc: BaseException) -> str:
     return text.split(": '", 1)[0][:300]
 
 
-def load_image(path: Path, media_type: MediaType, *, rotation: int = 0, max_pixels: int | None = None) -> Frame:
+def load_image(
+    path: Path, media_type: MediaType, *, rotation: int = 0, max_pixels: int | None = None
+) -> Frame:
     """Decode an image (Pillow, restricted to its sniffed format) as one upright RGB frame."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path, formats=[media_type.demuxer]) as img:
             if max_pixels and img.width * img.height > max_pixels:
-                raise MediaTooLarge(f"image of {img.width}x{img.height} exceeds the limit of {max_pixels} pixels")
+                raise MediaTooLarge(
+                    f"image of {img.width}x{img.height} exceeds the limit of {max_pixels} pixels"
+                )
             image = np.asarray(img.convert("RGB"))
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise CorruptMedia(f"image could not be decoded: {exc}") from exc

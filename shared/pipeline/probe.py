@@ -123,7 +123,9 @@ def parse_ffprobe(data: dict[str, Any], size_bytes: int | None = None) -> MediaI
         codec=v.get("codec_name"),
         nb_frames=int(nb_frames) if str(nb_frames or "").isdigit() else None,
         bit_rate=int(fmt["bit_rate"]) if str(fmt.get("bit_rate", "")).isdigit() else None,
-        size_bytes=size_bytes if size_bytes is not None else (int(fmt["size"]) if str(fmt.get("size", "")).isdigit() else None),
+        size_bytes=size_bytes
+        if size_bytes is not None
+        else (int(fmt["size"]) if str(fmt.get("size", "")).isdigit() else None),
     )
 
 

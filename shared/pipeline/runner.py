@@ -73,7 +73,9 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
     results: list[SegmentResult] = []
     if info.kind == "image":
         report("analyze", 0, 1)
-        results.append(analyze_image(path, media_type, settings, detector, classifier, rotation=info.rotation))
+        results.append(
+            analyze_image(path, media_type, settings, detector, classifier, rotation=info.rotation)
+        )
         report("analyze", 1, 1)
     else:
         with tempfile.TemporaryDirectory(prefix="dfs-run-") as tmp:

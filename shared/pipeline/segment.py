@@ -82,21 +82,49 @@ def _run_split(
         codec = ["-c", "copy"]
     else:
         codec = [
-            "-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-pix_fmt", "yuv420p",
-            "-force_key_frames", f"expr:gte(t,n_forced*{segment_seconds:g})",
-        ]  # fmt: skip
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "12",
+            "-pix_fmt",
+            "yuv420p",
+            "-force_key_frames",
+            f"expr:gte(t,n_forced*{segment_seconds:g})",
+        ]
     inp = input_args(path, media_type.demuxer)
     if mode == "reencode":
         # frames stay as stored; the detector applies the probed rotation in both modes
         inp = ["-noautorotate", *inp]
     args = [
-        tool_path("ffmpeg"), "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+        tool_path("ffmpeg"),
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
         *inp,
-        "-map", "0:v:0", *codec, "-an", "-sn", "-dn",
-        "-f", "segment", "-segment_time", f"{segment_seconds:g}", "-segment_format", "matroska",
-        "-reset_timestamps", "1", "-segment_list", str(listing), "-segment_list_type", "csv",
+        "-map",
+        "0:v:0",
+        *codec,
+        "-an",
+        "-sn",
+        "-dn",
+        "-f",
+        "segment",
+        "-segment_time",
+        f"{segment_seconds:g}",
+        "-segment_format",
+        "matroska",
+        "-reset_timestamps",
+        "1",
+        "-segment_list",
+        str(listing),
+        "-segment_list_type",
+        "csv",
         str(out_dir / f"%05d.{SEGMENT_EXT}"),
-    ]  # fmt: skip
+    ]
     run_tool(args, timeout_s=timeout_s, what=f"ffmpeg split ({mode})")
     return read_segment_list(listing, out_dir, info.duration_s)
 

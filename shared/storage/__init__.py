@@ -36,7 +36,9 @@ class ObjectInfo:
 
 
 class ObjectStore(Protocol):
-    def put_stream(self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream") -> int: ...
+    def put_stream(
+        self, key: str, stream: BinaryIO, content_type: str = "application/octet-stream"
+    ) -> int: ...
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> int: ...
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> int: ...
     def get_file(self, key: str, path: Path) -> Path: ...
@@ -197,7 +199,8 @@ class S3Store:
                 access_key=settings.s3_access_key,
                 secret_key=settings.s3_secret_key,
                 secure=settings.s3_secure,
-                region=settings.s3_region or "us-east-1",  # no lookup: the public host may be unreachable from here
+                region=settings.s3_region
+                or "us-east-1",  # no lookup: the public host may be unreachable from here
             )
         self._bucket_checked = False
         self._lock = threading.Lock()
@@ -304,7 +307,9 @@ class S3Store:
         except Exception as exc:
             raise self._errors(exc, key) from exc
         length = resp.headers.get("Content-Length")
-        info = ObjectInfo(key=key, size=int(length) if length else -1, content_type=resp.headers.get("Content-Type"))
+        info = ObjectInfo(
+            key=key, size=int(length) if length else -1, content_type=resp.headers.get("Content-Type")
+        )
 
         def chunks() -> Iterator[bytes]:
             try:
@@ -374,7 +379,9 @@ class S3Store:
         try:
             self.client.bucket_exists(self.bucket)
         except Exception as exc:
-            raise StorageUnavailable(f"object storage unreachable: {type(exc).__name__}: {exc}"[:300]) from exc
+            raise StorageUnavailable(
+                f"object storage unreachable: {type(exc).__name__}: {exc}"[:300]
+            ) from exc
 
 
 class _ReaderAborted(Exception):
@@ -416,7 +423,11 @@ _stores: dict[tuple[int, str | None, str], ObjectStore] = {}
 def get_store(settings: Settings | None = None) -> ObjectStore:
     """The configured object store (one per process and configuration)."""
     settings = settings or get_settings()
-    key = (os.getpid(), settings.s3_endpoint, settings.s3_bucket if settings.s3_endpoint else str(settings.objects_dir))
+    key = (
+        os.getpid(),
+        settings.s3_endpoint,
+        settings.s3_bucket if settings.s3_endpoint else str(settings.objects_dir),
+    )
     store = _stores.get(key)
     if store is None:
         store = S3Store(settings) if settings.s3_endpoint else LocalStore(settings.objects_dir)

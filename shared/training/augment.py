@@ -29,8 +29,17 @@ class AugmentConfig:
     @classmethod
     def light(cls) -> AugmentConfig:
         """Flips, colour and mild JPEG only: for data too small to learn through heavy corruption."""
-        return cls(p_jpeg=0.5, jpeg_quality=(70, 96), p_video=0.0, p_blur=0.0, p_noise=0.0, p_color=0.5,
-                   p_flip=0.5, p_cutout=0.0, p_downscale=0.0)  # fmt: skip
+        return cls(
+            p_jpeg=0.5,
+            jpeg_quality=(70, 96),
+            p_video=0.0,
+            p_blur=0.0,
+            p_noise=0.0,
+            p_color=0.5,
+            p_flip=0.5,
+            p_cutout=0.0,
+            p_downscale=0.0,
+        )
 
     @classmethod
     def none(cls) -> AugmentConfig:
@@ -65,7 +74,9 @@ def augment(crop: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     if rng.random() < cfg.p_downscale:
         w, h = img.size
         f = rng.uniform(0.4, 0.8)
-        img = img.resize((int(w * f), int(h * f)), Image.Resampling.BILINEAR).resize((w, h), Image.Resampling.BILINEAR)
+        img = img.resize((int(w * f), int(h * f)), Image.Resampling.BILINEAR).resize(
+            (w, h), Image.Resampling.BILINEAR
+        )
     if rng.random() < cfg.p_blur:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.5)))
     if rng.random() < cfg.p_video:

@@ -63,8 +63,12 @@ def random_view(photo: np.ndarray, rng: np.random.Generator, size: int = 640) ->
     JPEG-compressed, on a `size`×`size` canvas."""
     img = Image.fromarray(photo)
     scale = rng.uniform(0.7, 1.25) * size / max(img.size)
-    img = img.resize((max(16, int(img.width * scale)), max(16, int(img.height * scale))), Image.Resampling.BICUBIC)
-    img = img.rotate(rng.uniform(-12, 12), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    img = img.resize(
+        (max(16, int(img.width * scale)), max(16, int(img.height * scale))), Image.Resampling.BICUBIC
+    )
+    img = img.rotate(
+        rng.uniform(-12, 12), resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0)
+    )
     if rng.random() < 0.5:
         img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.75, 1.25))
@@ -84,14 +88,21 @@ def photo_detector_settings(settings: Settings | None = None) -> Settings:
     from shared.config import get_settings
 
     settings = settings or get_settings()
-    mtcnn = settings.mtcnn.model_copy(update={"detect_scale": 1.0, "min_face_size": 48, "max_faces_per_frame": 1})
+    mtcnn = settings.mtcnn.model_copy(
+        update={"detect_scale": 1.0, "min_face_size": 48, "max_faces_per_frame": 1}
+    )
     return settings.model_copy(update={"mtcnn": mtcnn})
 
 
 def build_photo_faces(
-    out: Path, identities: tuple[str, ...], views: int, seed: int, cfg: ExtractConfig,
-    progress: Callable[[int, int], None] | None = None, settings: Settings | None = None,
-) -> int:  # fmt: skip
+    out: Path,
+    identities: tuple[str, ...],
+    views: int,
+    seed: int,
+    cfg: ExtractConfig,
+    progress: Callable[[int, int], None] | None = None,
+    settings: Settings | None = None,
+) -> int:
     """Random views of each identity's photo → the face detector → crops, in the extract-faces layout."""
     from shared.model.face_detector import build_face_detector
     from shared.pipeline.faces import detect_faces
@@ -116,8 +127,16 @@ def build_photo_faces(
             folder.mkdir(parents=True, exist_ok=True)
             c = crops[0]
             Image.fromarray(c.crop).save(folder / "0000_0.png")
-            rec = FaceRecord(f"faces/{sample}/0000_0.png", REAL, identity, sample, 0, 0.0,
-                             [round(v, 1) for v in c.box], round(c.confidence, 4))  # fmt: skip
+            rec = FaceRecord(
+                f"faces/{sample}/0000_0.png",
+                REAL,
+                identity,
+                sample,
+                0,
+                0.0,
+                [round(v, 1) for v in c.box],
+                round(c.confidence, 4),
+            )
             (folder / "index.json").write_text(json.dumps([asdict(rec)]))
             count += 1
     (out / "extract.json").write_text(json.dumps(asdict(cfg) | {"source": "demo photo views"}))
@@ -136,11 +155,22 @@ def build_lfw_faces(out: Path, cfg: ExtractConfig, indices: range = range(100)) 
         face = faces[i]
         sample = f"lfw-{i:03d}"
         big = np.asarray(Image.fromarray(face).resize((side, side), Image.Resampling.BICUBIC))
-        crop = np.pad(big, ((pad, cfg.crop_size - side - pad), (pad, cfg.crop_size - side - pad), (0, 0)), mode="edge")
+        crop = np.pad(
+            big, ((pad, cfg.crop_size - side - pad), (pad, cfg.crop_size - side - pad), (0, 0)), mode="edge"
+        )
         folder = out / "faces" / sample
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(crop).save(folder / "0000_0.png")
-        rec = FaceRecord(f"faces/{sample}/0000_0.png", REAL, sample, sample, 0, 0.0, [pad, pad, pad + side, pad + side], 1.0)
+        rec = FaceRecord(
+            f"faces/{sample}/0000_0.png",
+            REAL,
+            sample,
+            sample,
+            0,
+            0.0,
+            [pad, pad, pad + side, pad + side],
+            1.0,
+        )
         (folder / "index.json").write_text(json.dumps([asdict(rec)]))
         count += 1
     if not (out / "extract.json").is_file():
@@ -166,9 +196,17 @@ DEMO_DESCRIPTION = (
 
 
 def demo_config(
-    work: Path, *, views: int, epochs: int, steps_per_epoch: int, batch_size: int, device: str,
-    workers: int = 0, max_train_seconds: float | None = None, lr: float = 5e-4,
-) -> dict[str, Any]:  # fmt: skip
+    work: Path,
+    *,
+    views: int,
+    epochs: int,
+    steps_per_epoch: int,
+    batch_size: int,
+    device: str,
+    workers: int = 0,
+    max_train_seconds: float | None = None,
+    lr: float = 5e-4,
+) -> dict[str, Any]:
     return {
         "data": {
             "path": str(work / "train-faces"),

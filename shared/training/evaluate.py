@@ -84,7 +84,9 @@ def evaluate(
     classifier = FaceClassifier(checkpoint, device, batch_size, Settings())
     meta = classifier.meta
     records = read_index(data)
-    ds = FaceCrops(records, data, input_size=classifier.input_size, selfblend=selfblend, train=False, seed=seed)
+    ds = FaceCrops(
+        records, data, input_size=classifier.input_size, selfblend=selfblend, train=False, seed=seed
+    )
     crops, labels, samples, segments = [], [], [], []
     for i, (record, blended, label) in enumerate(ds.items):
         crop, _ = ds.raw(i)
@@ -105,10 +107,17 @@ def evaluate(
     threshold = calibrated if calibrate else meta.threshold
     results: dict[str, Any] = {
         "checkpoint": {"name": meta.name, "version": meta.version, "sha256": classifier.identity.sha256},
-        "data": {"path": str(data), "name": dataset_name or data.name, "faces": len(records),
-                 "selfblend": selfblend, "segment_seconds": segment_seconds},  # fmt: skip
+        "data": {
+            "path": str(data),
+            "name": dataset_name or data.name,
+            "faces": len(records),
+            "selfblend": selfblend,
+            "segment_seconds": segment_seconds,
+        },
         "threshold": threshold,
-        "threshold_source": f"F1-optimal at {threshold_level} level on this data" if calibrate else "checkpoint",
+        "threshold_source": f"F1-optimal at {threshold_level} level on this data"
+        if calibrate
+        else "checkpoint",
         "levels": {lvl: binary_metrics(yy, pp, threshold).to_dict() for lvl, (yy, pp) in per_level.items()},
     }
     if calibrate:
@@ -120,7 +129,9 @@ def evaluate(
     return results
 
 
-def write_report(results: dict[str, Any], per_level: dict[Level, tuple[np.ndarray, np.ndarray]], out: Path) -> Path:
+def write_report(
+    results: dict[str, Any], per_level: dict[Level, tuple[np.ndarray, np.ndarray]], out: Path
+) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")

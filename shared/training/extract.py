@@ -46,7 +46,9 @@ class ExtractConfig:
     margin: float = 0.3
 
 
-def _extract_one(sample: Sample, out: Path, cfg: ExtractConfig, settings: Settings) -> tuple[str, int, str | None]:
+def _extract_one(
+    sample: Sample, out: Path, cfg: ExtractConfig, settings: Settings
+) -> tuple[str, int, str | None]:
     """Worker body: returns (sample id, faces found, error or None)."""
     from PIL import Image
 
@@ -122,7 +124,9 @@ def extract_faces(
     report = progress or (lambda d, t: None)
     report(0, len(samples))
     if workers <= 1:
-        results: Iterable[tuple[str, int, str | None]] = (_extract_one(s, out, cfg, settings) for s in samples)
+        results: Iterable[tuple[str, int, str | None]] = (
+            _extract_one(s, out, cfg, settings) for s in samples
+        )
         for sid, n, err in results:
             done += 1
             faces += n

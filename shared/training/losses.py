@@ -6,7 +6,9 @@ import torch
 import torch.nn.functional as F
 
 
-def focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
+def focal_loss(
+    logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0
+) -> torch.Tensor:
     """Binary focal loss on logits; `alpha` weighs positives (fakes), `gamma` down-weights easy
     examples. alpha < 0 disables the class weighting."""
     targets = targets.float()

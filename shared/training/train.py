@@ -38,11 +38,17 @@ from shared.training.split import split_by_group
 
 class DataConfig(BaseModel):
     path: Path = Field(description="A folder made by `deepfakestream extract-faces` (index.jsonl).")
-    val_path: Path | None = Field(None, description="Separate validation faces; else a group split of `path`.")
+    val_path: Path | None = Field(
+        None, description="Separate validation faces; else a group split of `path`."
+    )
     val_fraction: float = Field(0.2, gt=0, lt=1)
     selfblend: bool = Field(False, description="Add a self-blended pseudo-fake of every real face.")
-    blend_color_jitter: float = Field(0.15, ge=0, le=1, description="Self-blend: colour jitter of the donor face.")
-    blend_ratios: tuple[float, ...] = Field((0.25, 0.5, 0.75, 1.0, 1.0, 1.0), description="Self-blend mask strengths.")
+    blend_color_jitter: float = Field(
+        0.15, ge=0, le=1, description="Self-blend: colour jitter of the donor face."
+    )
+    blend_ratios: tuple[float, ...] = Field(
+        (0.25, 0.5, 0.75, 1.0, 1.0, 1.0), description="Self-blend mask strengths."
+    )
     description: str = Field("", description="What the data is, for the model card.")
 
 
@@ -54,8 +60,11 @@ class ModelConfig(BaseModel):
     def network(self) -> NetworkConfig:
         if self.backbone not in BACKBONES:
             raise InvalidRequest(f"backbone {self.backbone!r} is not one of {sorted(BACKBONES)}")
-        return NetworkConfig(backbone=self.backbone, input_size=self.input_size or BACKBONES[self.backbone],
-                             dropout=self.dropout)  # fmt: skip
+        return NetworkConfig(
+            backbone=self.backbone,
+            input_size=self.input_size or BACKBONES[self.backbone],
+            dropout=self.dropout,
+        )
 
 
 class OptimConfig(BaseModel):
@@ -72,7 +81,8 @@ class OptimConfig(BaseModel):
     seed: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     augment: bool | Literal["full", "light"] = Field(
-        True, description="true/full: the seed's whole augmentation set; light: flips, colour, mild JPEG; false: none."
+        True,
+        description="true/full: the seed's whole augmentation set; light: flips, colour, mild JPEG; false: none.",
     )
     max_train_seconds: float | None = Field(None, gt=0, description="Stop after the epoch that crosses this.")
 
@@ -145,7 +155,9 @@ def predict(model: SRMEfficientNet, loader: DataLoader[Any], device: str) -> tup
     return np.concatenate(probs), np.concatenate(labels)
 
 
-def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], None] = print) -> dict[str, Any]:
+def train(
+    cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], None] = print
+) -> dict[str, Any]:
     """Run (or resume) training; returns the summary also written to `output/summary.json`."""
     from tqdm import tqdm
 
@@ -162,11 +174,27 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     from shared.training.datasets.selfblend import BlendConfig
 
     blend = BlendConfig(color_jitter=cfg.data.blend_color_jitter, blend_ratios=cfg.data.blend_ratios)
-    train_ds = FaceCrops(train_recs, train_root, input_size=net_cfg.input_size, selfblend=cfg.data.selfblend,
-                         augment_cfg=augment_cfg, train=True, margin=margin, seed=cfg.optim.seed,
-                         blend_cfg=blend)  # fmt: skip
-    val_ds = FaceCrops(val_recs, val_root, input_size=net_cfg.input_size, selfblend=cfg.data.selfblend,
-                       train=False, margin=margin, seed=cfg.optim.seed + 1, blend_cfg=blend)  # fmt: skip
+    train_ds = FaceCrops(
+        train_recs,
+        train_root,
+        input_size=net_cfg.input_size,
+        selfblend=cfg.data.selfblend,
+        augment_cfg=augment_cfg,
+        train=True,
+        margin=margin,
+        seed=cfg.optim.seed,
+        blend_cfg=blend,
+    )
+    val_ds = FaceCrops(
+        val_recs,
+        val_root,
+        input_size=net_cfg.input_size,
+        selfblend=cfg.data.selfblend,
+        train=False,
+        margin=margin,
+        seed=cfg.optim.seed + 1,
+        blend_cfg=blend,
+    )
     labels = np.array(train_ds.labels)
     if len(set(labels.tolist())) < 2:
         raise InvalidRequest("the training data has a single class: add fakes or enable data.selfblend")
@@ -176,14 +204,22 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     if cfg.optim.max_steps_per_epoch:
         steps_per_epoch = min(steps_per_epoch, cfg.optim.max_steps_per_epoch)
     sampler = WeightedRandomSampler(
-        weights.tolist(), num_samples=steps_per_epoch * cfg.optim.batch_size,
-        replacement=True, generator=torch.Generator().manual_seed(cfg.optim.seed),
-    )  # fmt: skip
-    train_loader = DataLoader(train_ds, batch_size=cfg.optim.batch_size, sampler=sampler,
-                              num_workers=cfg.optim.num_workers, drop_last=False,
-                              persistent_workers=cfg.optim.num_workers > 0)  # fmt: skip
-    val_loader = DataLoader(val_ds, batch_size=max(cfg.optim.batch_size, 32), shuffle=False,
-                            num_workers=cfg.optim.num_workers)  # fmt: skip
+        weights.tolist(),
+        num_samples=steps_per_epoch * cfg.optim.batch_size,
+        replacement=True,
+        generator=torch.Generator().manual_seed(cfg.optim.seed),
+    )
+    train_loader = DataLoader(
+        train_ds,
+        batch_size=cfg.optim.batch_size,
+        sampler=sampler,
+        num_workers=cfg.optim.num_workers,
+        drop_last=False,
+        persistent_workers=cfg.optim.num_workers > 0,
+    )
+    val_loader = DataLoader(
+        val_ds, batch_size=max(cfg.optim.batch_size, 32), shuffle=False, num_workers=cfg.optim.num_workers
+    )
 
     model = SRMEfficientNet(net_cfg).to(device)
     if device == "cuda":
@@ -193,11 +229,16 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     for name, p in model.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
     opt = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        [
+            {"params": decay, "weight_decay": cfg.optim.weight_decay},
+            {"params": no_decay, "weight_decay": 0.0},
+        ],
         lr=cfg.optim.lr,
     )
     total_steps = steps_per_epoch * cfg.optim.epochs
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(total_steps, int(total_steps * cfg.optim.warmup_fraction)))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lr_lambda(total_steps, int(total_steps * cfg.optim.warmup_fraction))
+    )
 
     out = cfg.output
     out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +249,12 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         sched.load_state_dict(state["scheduler"])
-        start_epoch, best_f1, patience, history = state["epoch"] + 1, state["best_f1"], state["patience"], state["history"]
+        start_epoch, best_f1, patience, history = (
+            state["epoch"] + 1,
+            state["best_f1"],
+            state["patience"],
+            state["history"],
+        )
         log(f"resuming after epoch {start_epoch} (best validation F1 {best_f1:.4f})")
     (out / "config.json").write_text(cfg.model_dump_json(indent=2))
     metrics_log = out / "metrics.jsonl"
@@ -217,8 +263,16 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     version = cfg.version or datetime.now(UTC).strftime("%Y.%m.%d-%H%M")
     data_desc = {
         "description": cfg.data.description,
-        "train": {"path": str(cfg.data.path), "faces": len(train_recs), "groups": len({r.group for r in train_recs})},
-        "validation": {"path": str(val_root), "faces": len(val_recs), "groups": len({r.group for r in val_recs})},
+        "train": {
+            "path": str(cfg.data.path),
+            "faces": len(train_recs),
+            "groups": len({r.group for r in train_recs}),
+        },
+        "validation": {
+            "path": str(val_root),
+            "faces": len(val_recs),
+            "groups": len({r.group for r in val_recs}),
+        },
         "selfblend": cfg.data.selfblend,
     }
     stopped_early = False
@@ -226,8 +280,13 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
     for epoch in range(start_epoch, cfg.optim.epochs):
         model.train()
         t0, seen, loss_sum = time.perf_counter(), 0, 0.0
-        bar = tqdm(train_loader, total=steps_per_epoch, desc=f"epoch {epoch + 1}/{cfg.optim.epochs}",
-                   disable=not show_progress, leave=False)  # fmt: skip
+        bar = tqdm(
+            train_loader,
+            total=steps_per_epoch,
+            desc=f"epoch {epoch + 1}/{cfg.optim.epochs}",
+            disable=not show_progress,
+            leave=False,
+        )
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             logit, _ = forward(model, x, device)
@@ -253,7 +312,9 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
             "val": at_half.to_dict(),
             "val_best_threshold": at_best.to_dict(),
         }
-        history.append({k: row[k] for k in ("epoch", "train_loss")} | {"val_f1": at_half.f1, "val_auc": at_half.roc_auc})
+        history.append(
+            {k: row[k] for k in ("epoch", "train_loss")} | {"val_f1": at_half.f1, "val_auc": at_half.roc_auc}
+        )
         with open(metrics_log, "a") as fh:
             fh.write(json.dumps(row) + "\n")
         log(
@@ -263,12 +324,21 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
             f"log loss {at_half.log_loss:.4f}"
         )
         meta = CheckpointMeta(
-            name=name, version=f"{version}-e{epoch + 1}", trained=True, network=net_cfg.to_dict(),
-            threshold=threshold, description=cfg.description,
+            name=name,
+            version=f"{version}-e{epoch + 1}",
+            trained=True,
+            network=net_cfg.to_dict(),
+            threshold=threshold,
+            description=cfg.description,
             training=data_desc | {"epochs_done": epoch + 1, "config": json.loads(cfg.model_dump_json())},
-            metrics={"validation": {"data": data_desc["validation"], "faces": at_best.to_dict(),
-                                    "faces_at_0.5": at_half.to_dict()}},
-        )  # fmt: skip
+            metrics={
+                "validation": {
+                    "data": data_desc["validation"],
+                    "faces": at_best.to_dict(),
+                    "faces_at_0.5": at_half.to_dict(),
+                }
+            },
+        )
         epoch_path = save_checkpoint(model, meta, out / f"epoch-{epoch + 1:03d}.safetensors")
         improved = at_best.f1 > best_f1 + 1e-6
         if improved:
@@ -278,10 +348,17 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
         else:
             patience += 1
         torch.save(
-            {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-             "epoch": epoch, "best_f1": best_f1, "patience": patience, "history": history},
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "epoch": epoch,
+                "best_f1": best_f1,
+                "patience": patience,
+                "history": history,
+            },
             state_path,
-        )  # fmt: skip
+        )
         if epoch_path.exists() and epoch > 0:
             prev = out / f"epoch-{epoch:03d}.safetensors"
             prev.unlink(missing_ok=True)  # keep the latest epoch and the best one
@@ -293,8 +370,14 @@ def train(cfg: TrainConfig, *, show_progress: bool = True, log: Callable[[str], 
             log(f"time budget of {cfg.optim.max_train_seconds:.0f} s reached after epoch {epoch + 1}")
             stopped_early = True
             break
-    summary = {"best_val_f1": best_f1, "epochs": len(history), "history": history, "stopped_early": stopped_early,
-               "best": str(out / "best.safetensors"), "device": device}  # fmt: skip
+    summary = {
+        "best_val_f1": best_f1,
+        "epochs": len(history),
+        "history": history,
+        "stopped_early": stopped_early,
+        "best": str(out / "best.safetensors"),
+        "device": device,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
 

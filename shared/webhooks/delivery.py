@@ -84,7 +84,9 @@ def create_delivery(session: Session, job: Job, data: Mapping[str, Any], setting
         .on_conflict_do_nothing(index_elements=["job_id", "event_type"])
     )
     row = session.execute(
-        select(WebhookDelivery).where(WebhookDelivery.job_id == job.id, WebhookDelivery.event_type == event_type)
+        select(WebhookDelivery).where(
+            WebhookDelivery.job_id == job.id, WebhookDelivery.event_type == event_type
+        )
     ).scalar_one()
     return row.id if row.status == DeliveryStatus.pending.value else None
 
@@ -92,7 +94,9 @@ def create_delivery(session: Session, job: Job, data: Mapping[str, Any], setting
 def deliveries_of(session: Session, job_id: str) -> list[WebhookDelivery]:
     return list(
         session.execute(
-            select(WebhookDelivery).where(WebhookDelivery.job_id == job_id).order_by(WebhookDelivery.created_at)
+            select(WebhookDelivery)
+            .where(WebhookDelivery.job_id == job_id)
+            .order_by(WebhookDelivery.created_at)
         ).scalars()
     )
 
@@ -136,15 +140,25 @@ def claim(delivery_id: str, session: Session) -> Claim | None:
         .where(
             WebhookDelivery.id == delivery_id,
             WebhookDelivery.status == DeliveryStatus.pending.value,
-            or_(WebhookDelivery.next_attempt_at.is_(None), WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1)),
+            or_(
+                WebhookDelivery.next_attempt_at.is_(None),
+                WebhookDelivery.next_attempt_at <= now + timedelta(seconds=1),
+            ),
         )
-        .values(status=DeliveryStatus.sending.value, attempts=WebhookDelivery.attempts + 1, next_attempt_at=None, updated_at=now)
+        .values(
+            status=DeliveryStatus.sending.value,
+            attempts=WebhookDelivery.attempts + 1,
+            next_attempt_at=None,
+            updated_at=now,
+        )
         .execution_options(synchronize_session=False)
     )
     if not res.rowcount:  # type: ignore[attr-defined]
         return None
     delivery = session.execute(
-        select(WebhookDelivery).where(WebhookDelivery.id == delivery_id).execution_options(populate_existing=True)
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .execution_options(populate_existing=True)
     ).scalar_one()
     session.add(WebhookAttempt(delivery_id=delivery_id, number=delivery.attempts, started_at=now))
     job = session.get(Job, delivery.job_id)
@@ -306,7 +320,9 @@ def attempt(delivery_id: str, settings: Settings) -> Outcome | None:
         return None
     if c.callback_disabled:
         with sessions() as s:
-            return finish_without_sending(s, c, "the callback was disabled by a 410 Gone response", DeliveryStatus.disabled)
+            return finish_without_sending(
+                s, c, "the callback was disabled by a 410 Gone response", DeliveryStatus.disabled
+            )
     headers = webhook_headers(c.secrets, delivery_id, int(time.time()), c.body)
     response = send(c.url, c.body, headers, settings)
     with sessions() as s:
@@ -316,9 +332,13 @@ def attempt(delivery_id: str, settings: Settings) -> Outcome | None:
         c.number,
         response.status_code if response.status_code is not None else response.error,
         outcome.status,
-        extra={"job_id": c.job_id, "delivery_id": delivery_id, "status_code": response.status_code,
-               "duration_ms": response.duration_ms},
-    )  # fmt: skip
+        extra={
+            "job_id": c.job_id,
+            "delivery_id": delivery_id,
+            "status_code": response.status_code,
+            "duration_ms": response.duration_ms,
+        },
+    )
     return outcome
 
 
@@ -333,27 +353,35 @@ def sweep(session: Session, settings: Settings) -> list[str]:
     stuck = list(
         session.execute(
             select(WebhookDelivery).where(
-                WebhookDelivery.status == DeliveryStatus.sending.value, WebhookDelivery.updated_at < now - stuck_after
+                WebhookDelivery.status == DeliveryStatus.sending.value,
+                WebhookDelivery.updated_at < now - stuck_after,
             )
         ).scalars()
     )
     for d in stuck:
         session.execute(
             update(WebhookAttempt)
-            .where(WebhookAttempt.delivery_id == d.id, WebhookAttempt.number == d.attempts, WebhookAttempt.finished_at.is_(None))
+            .where(
+                WebhookAttempt.delivery_id == d.id,
+                WebhookAttempt.number == d.attempts,
+                WebhookAttempt.finished_at.is_(None),
+            )
             .values(finished_at=now, error="the worker stopped during this attempt")
         )
         exhausted = d.attempts >= d.attempt_limit
         d.status = (DeliveryStatus.failed if exhausted else DeliveryStatus.pending).value
         d.next_attempt_at = None
     due = session.execute(
-        select(WebhookDelivery.id).where(
+        select(WebhookDelivery.id)
+        .where(
             WebhookDelivery.status == DeliveryStatus.pending.value,
             or_(
                 WebhookDelivery.next_attempt_at < now - LOST_MESSAGE_AFTER,
-                WebhookDelivery.next_attempt_at.is_(None) & (WebhookDelivery.updated_at < now - LOST_MESSAGE_AFTER),
+                WebhookDelivery.next_attempt_at.is_(None)
+                & (WebhookDelivery.updated_at < now - LOST_MESSAGE_AFTER),
             ),
-        ).limit(1000)
+        )
+        .limit(1000)
     ).scalars()
     return list(due)
 

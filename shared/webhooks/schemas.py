@@ -12,7 +12,9 @@ class AttemptPublic(BaseModel):
     number: int
     started_at: datetime
     finished_at: datetime | None = None
-    status_code: int | None = Field(None, description="The receiver's HTTP status; null when no response came.")
+    status_code: int | None = Field(
+        None, description="The receiver's HTTP status; null when no response came."
+    )
     duration_ms: int | None = None
     response_excerpt: str | None = Field(None, description="First 512 bytes of the receiver's answer.")
     error: str | None = Field(None, description="Timeout, connection error, or why the URL was refused.")

@@ -30,7 +30,9 @@ def key(pg_database_url: str) -> str:
     return create_tenant_key(pg_database_url, "newsroom-config")
 
 
-def test_config_is_public_and_says_what_a_client_needs(api: httpx.Client, service_env: dict[str, str]) -> None:
+def test_config_is_public_and_says_what_a_client_needs(
+    api: httpx.Client, service_env: dict[str, str]
+) -> None:
     r = api.get("/v1/config")  # no Authorization header: a client must learn that it needs one
     assert r.status_code == 200, r.text
     cfg = r.json()
@@ -40,12 +42,23 @@ def test_config_is_public_and_says_what_a_client_needs(api: httpx.Client, servic
     by_mime = {t["mime"]: t for t in cfg["accepted_types"]}
     assert by_mime["video/mp4"]["kind"] == "video" and "mp4" in by_mime["video/mp4"]["extensions"]
     assert {"jpg", "jpeg"} <= set(by_mime["image/jpeg"]["extensions"])
-    assert {t["extensions"][0] for t in cfg["accepted_types"]} == {"mp4", "mov", "webm", "mkv", "avi", "jpg", "png", "webp"}
+    assert {t["extensions"][0] for t in cfg["accepted_types"]} == {
+        "mp4",
+        "mov",
+        "webm",
+        "mkv",
+        "avi",
+        "jpg",
+        "png",
+        "webp",
+    }
     # the optional features follow the routes this API really serves
     paths = api.get("/v1/openapi.json").json()["paths"]
     job_path = next(p for p in paths if re.fullmatch(r"/v1/jobs/\{[^}]+\}", p))
     assert cfg["features"]["delete_job"] == ("delete" in paths[job_path])
-    assert cfg["features"]["deliveries"] == any(re.fullmatch(r"/v1/jobs/\{[^}]+\}/deliveries", p) for p in paths)
+    assert cfg["features"]["deliveries"] == any(
+        re.fullmatch(r"/v1/jobs/\{[^}]+\}/deliveries", p) for p in paths
+    )
 
 
 def test_config_says_when_auth_is_off(client: httpx.Client) -> None:
@@ -98,8 +111,16 @@ def test_model_card_carries_training_data_and_metrics_without_torch(
 
     ckpt = tmp_path / "card.safetensors"
     shutil.copyfile(untrained_checkpoint, ckpt)
-    training = {"description": "DFDC part 0-9, faces at 1.3x margin", "train": {"faces": 120000, "groups": 800}}
-    metrics = {"DFDC public test": {"data": {"faces": 4000}, "face": {"f1": 0.83, "roc_auc": 0.91, "log_loss": 0.36, "n": 4000}}}
+    training = {
+        "description": "DFDC part 0-9, faces at 1.3x margin",
+        "train": {"faces": 120000, "groups": 800},
+    }
+    metrics = {
+        "DFDC public test": {
+            "data": {"faces": 4000},
+            "face": {"f1": 0.83, "roc_auc": 0.91, "log_loss": 0.36, "n": 4000},
+        }
+    }
     update_meta(ckpt, trained=True, version="2026.11.27", threshold=0.42, training=training, metrics=metrics)
 
     script = f"""
@@ -107,11 +128,13 @@ import json, sys
 from fastapi.testclient import TestClient
 from services.api.app import create_app
 from shared.config import Settings
-app = create_app(Settings(data_dir={str(tmp_path / 'data')!r}, checkpoint={str(ckpt)!r}))
+app = create_app(Settings(data_dir={str(tmp_path / "data")!r}, checkpoint={str(ckpt)!r}))
 r = TestClient(app).get("/v1/model")
 print(json.dumps({{"status": r.status_code, "card": r.json(), "torch": "torch" in sys.modules}}))
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     import json
 
@@ -169,13 +192,22 @@ def test_model_card_of_an_ensemble_lists_its_members(
     assert card["threshold"] == pytest.approx((0.5 + 0.7) / 2)
     assert card["sha256"] == hashlib.sha256("".join(sha).encode()).hexdigest()
     assert [(m["version"], m["sha256"], m["threshold"]) for m in card["members"]] == [
-        ("untrained", sha[0], 0.5), ("other", sha[1], 0.7)
-    ]  # fmt: skip
+        ("untrained", sha[0], 0.5),
+        ("other", sha[1], 0.7),
+    ]
     assert card["members"][0]["backbone"] == "efficientnet_b0" and card["members"][0]["input_size"] == 224
 
     manifest = tmp_path / "team.json"
-    manifest.write_text(json.dumps({"name": "team", "version": "3", "threshold": 0.42,
-                                    "members": [str(untrained_checkpoint), str(second_checkpoint)]}))  # fmt: skip
+    manifest.write_text(
+        json.dumps(
+            {
+                "name": "team",
+                "version": "3",
+                "threshold": 0.42,
+                "members": [str(untrained_checkpoint), str(second_checkpoint)],
+            }
+        )
+    )
     app = create_app(Settings(data_dir=tmp_path, checkpoint=str(manifest)))
     card = TestClient(app).get("/v1/model").json()
     assert (card["name"], card["version"], card["threshold"]) == ("team", "3", 0.42)
@@ -196,8 +228,10 @@ def test_the_ensemble_card_is_the_identity_the_workers_record(
     card = read_card(value, Settings())
     served = build_classifier(Settings(checkpoint=value))
     assert (card.meta.name, card.meta.version, card.sha256) == (
-        served.identity.name, served.identity.version, served.identity.sha256
-    )  # fmt: skip
+        served.identity.name,
+        served.identity.version,
+        served.identity.sha256,
+    )
     assert card.meta.threshold == served.threshold
 
 

@@ -17,7 +17,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "integrating.md"
 def receiver_source() -> str:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), flags=re.S)
     [block] = [b for b in blocks if "verify_webhook(SECRET" in b]
-    assert len([line for line in block.splitlines() if line.strip()]) <= 12, "the doc promises a short receiver"
+    assert len([line for line in block.splitlines() if line.strip()]) <= 12, (
+        "the doc promises a short receiver"
+    )
     return block
 
 
@@ -25,7 +27,9 @@ def test_the_documented_receiver_accepts_genuine_events_and_refuses_forgeries() 
     secret = generate_secret()
     namespace: dict[str, object] = {}
     exec(compile(receiver_source().replace('"whsec_..."', repr(secret)), str(DOC), "exec"), namespace)
-    body = json.dumps({"type": "job.completed", "timestamp": "t", "data": {"id": "J1", "result": None}}).encode()
+    body = json.dumps(
+        {"type": "job.completed", "timestamp": "t", "data": {"id": "J1", "result": None}}
+    ).encode()
     headers = webhook_headers([secret], "msg_1", int(time.time()), body)
     with TestClient(namespace["app"]) as c:  # type: ignore[arg-type]
         assert c.post("/dfs", content=body, headers=headers).status_code == 200

@@ -53,21 +53,30 @@ def test_faces_are_listed_in_time_order_with_urls_for_stored_evidence(api, keys,
     body = r.json()
     assert body["next_cursor"] is None
     items = body["items"]
-    assert [(f["segment_index"], f["frame_index"], f["face_index"]) for f in items] == [f[:3] for f in job.faces]
+    assert [(f["segment_index"], f["frame_index"], f["face_index"]) for f in items] == [
+        f[:3] for f in job.faces
+    ]
     assert [f["probability"] for f in items] == pytest.approx([f[3] for f in job.faces])
     for face, (seg, frame, idx, _, evidence) in zip(items, job.faces, strict=True):
         assert face["box"] == [10.0, 20.0, 110.0, 140.0]
         assert face["time_s"] == pytest.approx(2.0 * seg + 0.25 * frame)
         if evidence:
-            assert face["thumbnail_url"] == f"/v1/jobs/{job.id}/artifacts/faces/{seg:05d}-{frame:03d}-{idx}.jpg"
-            assert face["heatmap_url"] == f"/v1/jobs/{job.id}/artifacts/faces/{seg:05d}-{frame:03d}-{idx}-heatmap.jpg"
+            assert (
+                face["thumbnail_url"] == f"/v1/jobs/{job.id}/artifacts/faces/{seg:05d}-{frame:03d}-{idx}.jpg"
+            )
+            assert (
+                face["heatmap_url"]
+                == f"/v1/jobs/{job.id}/artifacts/faces/{seg:05d}-{frame:03d}-{idx}-heatmap.jpg"
+            )
         else:
             assert face["thumbnail_url"] is None and face["heatmap_url"] is None
 
 
 def test_faces_evidence_filter_and_cursor_pages(api, keys, jobs) -> None:
     job, headers = jobs["newsroom-a"], bearer(keys["newsroom-a"])
-    evidence = api.get(f"/v1/jobs/{job.id}/faces", params={"evidence": "true"}, headers=headers).json()["items"]
+    evidence = api.get(f"/v1/jobs/{job.id}/faces", params={"evidence": "true"}, headers=headers).json()[
+        "items"
+    ]
     assert len(evidence) == sum(1 for f in job.faces if f[4]) and all(f["thumbnail_url"] for f in evidence)
 
     seen, cursor, pages = [], None, 0
@@ -92,21 +101,31 @@ def test_faces_of_another_tenants_job_are_404_and_a_key_is_required(api, keys, j
     r = api.get(f"/v1/jobs/{theirs}/faces", headers=bearer(keys["newsroom-a"]))
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
     assert api.get(f"/v1/jobs/{theirs}/faces").status_code == 401
-    assert api.get("/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/faces", headers=bearer(keys["newsroom-a"])).status_code == 404
+    assert (
+        api.get("/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV/faces", headers=bearer(keys["newsroom-a"])).status_code
+        == 404
+    )
 
 
-def test_faces_of_a_job_whose_media_was_deleted_link_to_no_image(api, keys, pg_database_url: str, s3: Minio) -> None:
+def test_faces_of_a_job_whose_media_was_deleted_link_to_no_image(
+    api, keys, pg_database_url: str, s3: Minio
+) -> None:
     job = seed_completed_job(pg_database_url, s3, BUCKET, "newsroom-a", media_deleted=True)
     headers = bearer(keys["newsroom-a"])
     faces = api.get(f"/v1/jobs/{job.id}/faces", headers=headers).json()["items"]
     assert len(faces) == len(job.faces)
     assert all(f["thumbnail_url"] is None and f["heatmap_url"] is None for f in faces)
-    assert api.get(f"/v1/jobs/{job.id}/faces", params={"evidence": "true"}, headers=headers).json()["items"] == []
+    assert (
+        api.get(f"/v1/jobs/{job.id}/faces", params={"evidence": "true"}, headers=headers).json()["items"]
+        == []
+    )
 
 
 def test_artifact_streams_the_stored_bytes_to_the_owner(api, keys, jobs) -> None:
     job = jobs["newsroom-a"]
-    face = api.get(f"/v1/jobs/{job.id}/faces?evidence=true", headers=bearer(keys["newsroom-a"])).json()["items"][0]
+    face = api.get(f"/v1/jobs/{job.id}/faces?evidence=true", headers=bearer(keys["newsroom-a"])).json()[
+        "items"
+    ][0]
     for url in (face["thumbnail_url"], face["heatmap_url"]):
         r = api.get(url, headers=bearer(keys["newsroom-a"]))
         assert r.status_code == 200, r.text
@@ -124,7 +143,12 @@ def test_artifacts_of_another_tenant_or_outside_the_prefix_are_404(api, keys, jo
     their_name = next(iter(theirs.artifacts)).removeprefix(artifact_prefix(theirs.id))
     assert api.get(f"/v1/jobs/{theirs.id}/artifacts/{their_name}", headers=headers).status_code == 404
     # the owner reaches the same object
-    assert api.get(f"/v1/jobs/{theirs.id}/artifacts/{their_name}", headers=bearer(keys["newsroom-b"])).status_code == 200
+    assert (
+        api.get(
+            f"/v1/jobs/{theirs.id}/artifacts/{their_name}", headers=bearer(keys["newsroom-b"])
+        ).status_code
+        == 200
+    )
     # climbing out of artifacts/{job}/ to the upload or to the other job's artifacts, however encoded
     for name in (
         f"..%2F..%2Fuploads%2F{mine.id}%2Fsource.mp4",
@@ -141,7 +165,9 @@ def test_artifacts_of_another_tenant_or_outside_the_prefix_are_404(api, keys, jo
 
 
 @pytest.mark.slow
-def test_a_real_jobs_faces_link_to_thumbnails_and_heatmaps(client: httpx.Client, stack: Stack, face_image: Path) -> None:
+def test_a_real_jobs_faces_link_to_thumbnails_and_heatmaps(
+    client: httpx.Client, stack: Stack, face_image: Path
+) -> None:
     r = client.post("/v1/jobs", files={"file": (face_image.name, face_image.read_bytes())})
     assert r.status_code == 202, r.text
     done = wait_job(client, r.json()["id"], stack=stack)

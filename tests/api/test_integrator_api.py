@@ -70,7 +70,9 @@ def test_auth_can_be_switched_on_explicitly(
         assert r.status_code == 401 and "Bearer" in r.json()["detail"]
 
 
-def test_auth_default_follows_the_database_and_is_never_silently_off(caplog: pytest.LogCaptureFixture) -> None:
+def test_auth_default_follows_the_database_and_is_never_silently_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     pg = "postgresql+psycopg2://u@db/dfs"
     assert Settings(database_url=pg).auth_required is True
     assert Settings(database_url=pg, auth_enabled=False).auth_required is False
@@ -98,7 +100,10 @@ def test_openapi_documents_every_new_route_with_its_problems(api: TestClient) ->
         assert codes <= set(responses), (path, method, set(responses))
         for code in codes - {"200", "201", "202", "204"}:
             assert "application/problem+json" in responses[code]["content"], (path, method, code)
-    assert set(paths["/v1/jobs"]["post"]["requestBody"]["content"]) == {"multipart/form-data", "application/json"}
+    assert set(paths["/v1/jobs"]["post"]["requestBody"]["content"]) == {
+        "multipart/form-data",
+        "application/json",
+    }
     assert any(p["name"] == "Idempotency-Key" for p in paths["/v1/jobs"]["post"]["parameters"])
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert {"DeliveryPublic", "AttemptPublic", "UploadPublic"} <= set(spec["components"]["schemas"])

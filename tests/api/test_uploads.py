@@ -17,8 +17,11 @@ LIMIT = 2 * 1024 * 1024
 @pytest.fixture(scope="module")
 def small_api(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """An API process with a 2 MiB upload limit (no workers: jobs just stay queued)."""
-    env = service_env | {"DFS_MAX_UPLOAD_BYTES": str(LIMIT), "DFS_S3_BUCKET": "dfs-upload-tests",
-                         "DFS_BROKER_URL": service_env["DFS_BROKER_URL"].rsplit("/", 1)[0] + "/14"}  # fmt: skip
+    env = service_env | {
+        "DFS_MAX_UPLOAD_BYTES": str(LIMIT),
+        "DFS_S3_BUCKET": "dfs-upload-tests",
+        "DFS_BROKER_URL": service_env["DFS_BROKER_URL"].rsplit("/", 1)[0] + "/14",
+    }
     s = Stack(env=env, logs=tmp_path_factory.mktemp("small-api"))
     s.start_api()
     yield s
@@ -60,9 +63,15 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(api: httpx.Client, buck
     assert bucket() == before
 
 
-def test_invalid_metadata_is_422_naming_the_field_and_the_upload_is_removed(api: httpx.Client, bucket, face_image: Path) -> None:
+def test_invalid_metadata_is_422_naming_the_field_and_the_upload_is_removed(
+    api: httpx.Client, bucket, face_image: Path
+) -> None:
     before = bucket()
-    for bad, message in (("{not json", "not valid JSON"), ("[1, 2]", "must be a JSON object"), ("x" * 5000, "exceeds")):
+    for bad, message in (
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ("x" * 5000, "exceeds"),
+    ):
         r = api.post("/v1/jobs", files={"file": ("a.jpg", face_image.read_bytes())}, data={"metadata": bad})
         assert r.status_code == 422, r.text
         body = r.json()
@@ -71,7 +80,9 @@ def test_invalid_metadata_is_422_naming_the_field_and_the_upload_is_removed(api:
 
 
 def test_callback_url_must_be_http(api: httpx.Client, face_image: Path) -> None:
-    r = api.post("/v1/jobs", files={"file": ("a.jpg", face_image.read_bytes())}, data={"callback_url": "ftp://x/y"})
+    r = api.post(
+        "/v1/jobs", files={"file": ("a.jpg", face_image.read_bytes())}, data={"callback_url": "ftp://x/y"}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "callback_url"
 

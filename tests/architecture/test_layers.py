@@ -52,6 +52,7 @@ ALLOWED |= {
 for tasks in ("segmenter", "detector", "aggregator", "webhooks", "maintenance"):
     ALLOWED[f"services.{tasks}"] = SHARED_FOR_SERVICES | WORKER_SHELLS
 
+
 def package_of(module: str) -> str | None:
     """The map's unit a module belongs to: a leaf module, or `shared.X` / `services.X`."""
     for leaf in LEAVES:
@@ -81,7 +82,8 @@ def imports() -> dict[str, set[tuple[str, str]]]:
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 # `from shared.webhooks import signing` imports the module shared.webhooks.signing
                 names = [
-                    f"{node.module}.{a.name}" if is_module(f"{node.module}.{a.name}") else node.module for a in node.names
+                    f"{node.module}.{a.name}" if is_module(f"{node.module}.{a.name}") else node.module
+                    for a in node.names
                 ]
             elif isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
@@ -132,5 +134,7 @@ def test_the_map_has_no_cycle() -> None:
 @pytest.mark.parametrize("package", ["shared.pipeline", "shared.training", "shared.model"])
 def test_ml_code_never_touches_the_database_broker_or_jobs(package: str) -> None:
     forbidden = {"shared.db", "shared.broker", "shared.jobs", "shared.access", "shared.webhooks"}
-    hits = [f"{where}: {name}" for name, where in imports().get(package, set()) if package_of(name) in forbidden]
+    hits = [
+        f"{where}: {name}" for name, where in imports().get(package, set()) if package_of(name) in forbidden
+    ]
     assert hits == []

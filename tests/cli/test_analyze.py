@@ -12,15 +12,21 @@ import pytest
 from tests.support.services import REPO_ROOT
 
 
-def run_cli(*args: str, env_extra: dict[str, str] | None = None, tmp: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env_extra: dict[str, str] | None = None, tmp: Path
+) -> subprocess.CompletedProcess[str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("DFS_")}
     env |= {"PYTHONPATH": str(REPO_ROOT), "DFS_DATA_DIR": str(tmp / "data")} | (env_extra or {})
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args], capture_output=True, text=True, env=env, cwd=REPO_ROOT,
+        [sys.executable, "-m", "services.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO_ROOT,
         timeout=300,
-    )  # fmt: skip
+    )
 
 
 def test_analyze_a_clip_prints_a_summary(face_clip: Path, untrained_checkpoint: Path, tmp_path: Path) -> None:
@@ -33,9 +39,17 @@ def test_analyze_a_clip_prints_a_summary(face_clip: Path, untrained_checkpoint: 
     assert "854x480" in out
 
 
-def test_analyze_json_has_the_api_result_shape(face_image: Path, untrained_checkpoint: Path, tmp_path: Path) -> None:
-    r = run_cli("analyze", str(face_image), "--json", "--faces", tmp=tmp_path,
-                env_extra={"DFS_CHECKPOINT": str(untrained_checkpoint)})  # fmt: skip
+def test_analyze_json_has_the_api_result_shape(
+    face_image: Path, untrained_checkpoint: Path, tmp_path: Path
+) -> None:
+    r = run_cli(
+        "analyze",
+        str(face_image),
+        "--json",
+        "--faces",
+        tmp=tmp_path,
+        env_extra={"DFS_CHECKPOINT": str(untrained_checkpoint)},
+    )
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["media"]["kind"] == "image"
@@ -45,7 +59,9 @@ def test_analyze_json_has_the_api_result_shape(face_image: Path, untrained_check
 
 
 def test_analyze_no_face(noface_clip: Path, untrained_checkpoint: Path, tmp_path: Path) -> None:
-    r = run_cli("analyze", str(noface_clip), "--json", "--checkpoint", str(untrained_checkpoint), tmp=tmp_path)
+    r = run_cli(
+        "analyze", str(noface_clip), "--json", "--checkpoint", str(untrained_checkpoint), tmp=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["result"]["verdict"] == "no_face"
 
@@ -59,7 +75,11 @@ def test_analyze_no_face(noface_clip: Path, untrained_checkpoint: Path, tmp_path
     ],
 )
 def test_bad_input_is_one_readable_line_and_a_distinct_exit_code(
-    request: pytest.FixtureRequest, fixture: str | None, code: int, message: str, untrained_checkpoint: Path,
+    request: pytest.FixtureRequest,
+    fixture: str | None,
+    code: int,
+    message: str,
+    untrained_checkpoint: Path,
     tmp_path: Path,
 ) -> None:
     path = request.getfixturevalue(fixture) if fixture else tmp_path / "missing.mp4"
@@ -88,6 +108,8 @@ def test_a_checkpoint_from_other_code_is_refused(face_image: Path, tmp_path: Pat
 
 
 def test_sample_command_makes_media(tmp_path: Path) -> None:
-    r = run_cli("sample", str(tmp_path / "s.mp4"), "--seconds", "1", "--width", "320", "--height", "240", tmp=tmp_path)
+    r = run_cli(
+        "sample", str(tmp_path / "s.mp4"), "--seconds", "1", "--width", "320", "--height", "240", tmp=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "s.mp4").stat().st_size > 1000

@@ -15,10 +15,24 @@ from tests.support.services import REPO_ROOT
 
 #: What a user finds in `deepfakestream --help`, whichever module contributes the command.
 TOP_LEVEL = {
-    "analyze", "sample", "model", "db", "api", "worker", "beat", "serve", "healthcheck",  # main
-    "extract-faces", "train", "evaluate", "train-demo",  # training toolkit
-    "tenants", "keys", "submit", "job",  # integrators and operators
-}  # fmt: skip
+    "analyze",
+    "sample",
+    "model",
+    "db",
+    "api",
+    "worker",
+    "beat",
+    "serve",
+    "healthcheck",  # main
+    "extract-faces",
+    "train",
+    "evaluate",
+    "train-demo",  # training toolkit
+    "tenants",
+    "keys",
+    "submit",
+    "job",  # integrators and operators
+}
 
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
@@ -59,8 +73,11 @@ def test_model_group_holds_the_training_commands() -> None:
 def test_a_failure_is_one_line_on_stderr_with_the_error_type_exit_code(tmp_path: Path) -> None:
     r = subprocess.run(
         [sys.executable, "-m", "services.cli", "analyze", str(tmp_path / "missing.mp4")],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
     assert r.returncode == 6  # NotFound
     assert r.stderr.strip().splitlines() == [
         f"error: not found: {tmp_path / 'missing.mp4'} does not exist or is not a file"

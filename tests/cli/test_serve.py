@@ -22,13 +22,21 @@ def test_serve_runs_the_stack_and_stops_on_sigterm(
     env = {k: v for k, v in os.environ.items() if not k.startswith("DFS_")}
     # production-like services: the same command, with DFS_* set
     env |= {k: v for k, v in service_env.items() if k.startswith("DFS_")}
-    env |= {"PYTHONPATH": str(REPO_ROOT), "DFS_DATA_DIR": str(tmp_path / "data"),
-            "DFS_S3_BUCKET": "dfs-serve-test", "DFS_BROKER_URL": service_env["DFS_BROKER_URL"].rsplit("/", 1)[0] + "/13"}  # fmt: skip
+    env |= {
+        "PYTHONPATH": str(REPO_ROOT),
+        "DFS_DATA_DIR": str(tmp_path / "data"),
+        "DFS_S3_BUCKET": "dfs-serve-test",
+        "DFS_BROKER_URL": service_env["DFS_BROKER_URL"].rsplit("/", 1)[0] + "/13",
+    }
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "services.cli", "serve", "--port", str(port)],
-        env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", 60, proc)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as c:

@@ -37,15 +37,25 @@ def new_job(sessions: SessionScope, tenant: str, *, segments: int = 0, status: s
     with sessions() as s:
         s.add(
             Job(
-                id=job_id, tenant_id=tenant, status=status, media_kind="video", content_type="video/mp4",
-                size_bytes=1000, source_key=f"uploads/{job_id}/source.mp4",
+                id=job_id,
+                tenant_id=tenant,
+                status=status,
+                media_kind="video",
+                content_type="video/mp4",
+                size_bytes=1000,
+                source_key=f"uploads/{job_id}/source.mp4",
             )
-        )  # fmt: skip
+        )
         s.flush()
         if segments:
             repo.insert_segments(
-                s, job_id, [{"index": i, "start_s": 2.0 * i, "end_s": 2.0 * i + 2, "object_key": f"k{i}"} for i in range(segments)]
-            )  # fmt: skip
+                s,
+                job_id,
+                [
+                    {"index": i, "start_s": 2.0 * i, "end_s": 2.0 * i + 2, "object_key": f"k{i}"}
+                    for i in range(segments)
+                ],
+            )
     return job_id
 
 
@@ -57,9 +67,16 @@ def face(frame: int, index: int, p: float) -> ScoredFace:
 
 def record(s: Any, job_id: str, index: int, faces: list[ScoredFace], p: float | None) -> None:
     repo.record_segment_result(
-        s, job_id, index, probability=p, frames_sampled=8, faces=faces, timings={"detect_s": 0.1},
-        model={"name": "m", "version": "1", "sha256": "a" * 64}, worker="w1",
-    )  # fmt: skip
+        s,
+        job_id,
+        index,
+        probability=p,
+        frames_sampled=8,
+        faces=faces,
+        timings={"detect_s": 0.1},
+        model={"name": "m", "version": "1", "sha256": "a" * 64},
+        worker="w1",
+    )
 
 
 def test_completing_a_cancelled_job_changes_nothing(sessions: SessionScope, tenant: str) -> None:

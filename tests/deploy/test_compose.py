@@ -86,8 +86,9 @@ def compose_schema() -> dict[str, Any]:
 def test_compose_file_matches_the_compose_specification() -> None:
     r = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     # and as docker compose sees it once .env is read: every value typed (ports, counts, booleans)
     jsonschema.Draft202012Validator(compose_schema()).validate(resolved())
@@ -121,8 +122,16 @@ def test_every_variable_is_in_env_example_and_documented() -> None:
 
 def test_services_cover_the_architecture() -> None:
     assert set(services()) == {
-        "postgres", "redis", "minio", "minio-init", "migrate", "api", *WORKERS, "beat", "prometheus",
-    }  # fmt: skip
+        "postgres",
+        "redis",
+        "minio",
+        "minio-init",
+        "migrate",
+        "api",
+        *WORKERS,
+        "beat",
+        "prometheus",
+    }
     queues: set[str] = set()
     for name in WORKERS:
         cmd = services()[name]["command"]
@@ -190,7 +199,12 @@ def test_state_lives_in_named_volumes() -> None:
     for name in ("postgres", "redis", "minio", "prometheus"):
         mounts = [v.split(":")[0] for v in doc["services"][name]["volumes"]]
         assert any(m in declared for m in mounts), name
-    used = {v.split(":")[0] for s in doc["services"].values() for v in s.get("volumes", []) if not v.startswith(".")}
+    used = {
+        v.split(":")[0]
+        for s in doc["services"].values()
+        for v in s.get("volumes", [])
+        if not v.startswith(".")
+    }
     assert used == declared
 
 
@@ -204,4 +218,6 @@ def test_prometheus_scrapes_the_api_and_every_worker() -> None:
     assert set(sd["names"]) == set(WORKERS)
     assert str(sd["port"]) == dockerfile_env("worker")["DFS_WORKER_METRICS_PORT"]
     mount = next(v for v in services()["prometheus"]["volumes"] if v.startswith("./"))
-    assert (REPO_ROOT / mount.split(":")[0]).resolve() == (REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml")
+    assert (REPO_ROOT / mount.split(":")[0]).resolve() == (
+        REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
+    )

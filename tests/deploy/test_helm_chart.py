@@ -90,7 +90,9 @@ def test_every_rendered_manifest_is_valid(scenario: str) -> None:
         try:
             validate(doc)
         except (kubernetes_validate.ValidationError, jsonschema.ValidationError) as exc:
-            raise AssertionError(f"{scenario}: {doc['kind']}/{doc['metadata']['name']}: {exc.message}") from exc
+            raise AssertionError(
+                f"{scenario}: {doc['kind']}/{doc['metadata']['name']}: {exc.message}"
+            ) from exc
         except kubernetes_validate.SchemaNotFoundError as exc:
             raise AssertionError(f"{scenario}: no schema for {doc['apiVersion']} {doc['kind']}") from exc
 
@@ -217,7 +219,9 @@ def test_defaults_run_every_component_on_cpu_without_autoscalers() -> None:
     assert "nvidia.com/gpu" not in str(detector["resources"])
     assert deployments[f"{FULL}-detector"]["spec"]["replicas"] == 1
     queues = {n: resolve_cli(container(deployments[f"{FULL}-{n}"])["args"])[1]["queues"] for n in WORKERS}
-    assert sorted(",".join(queues.values()).split(",")) == sorted(q.value for q in Queue), "every queue consumed"
+    assert sorted(",".join(queues.values()).split(",")) == sorted(q.value for q in Queue), (
+        "every queue consumed"
+    )
 
 
 def test_pods_run_unprivileged_on_a_read_only_root() -> None:
@@ -252,7 +256,9 @@ def test_worker_probes_read_the_heartbeat_and_ready_files_not_celery_inspect() -
         assert c["startupProbe"]["periodSeconds"] * c["startupProbe"]["failureThreshold"] >= 300
         assert "inspect" not in str(c) and "celery" not in str(c["livenessProbe"])
         env = env_of(c)
-        assert env["DFS_WORKER_HEARTBEAT_FILE"].startswith("/tmp/") and env["DFS_WORKER_READY_FILE"].startswith("/tmp/")
+        assert env["DFS_WORKER_HEARTBEAT_FILE"].startswith("/tmp/") and env[
+            "DFS_WORKER_READY_FILE"
+        ].startswith("/tmp/")
         # the heartbeat is touched every 5 s: the allowed age leaves room for a busy main process
         assert int(live[-1]) >= 30
 
@@ -263,7 +269,9 @@ def test_grace_periods_outlast_the_work_in_hand() -> None:
     def grace(n: str) -> int:
         return int(deployments[f"{FULL}-{n}"]["spec"]["template"]["spec"]["terminationGracePeriodSeconds"])
 
-    assert grace("segmenter") > Settings().ffmpeg_timeout_s, "a split (ffmpeg, bounded by its timeout) completes"
+    assert grace("segmenter") > Settings().ffmpeg_timeout_s, (
+        "a split (ffmpeg, bounded by its timeout) completes"
+    )
     assert grace("detector") >= 120, "a segment's scoring completes (seconds on a GPU, tens on a CPU)"
     assert grace("detector") < Settings().detect_visibility_timeout_s
 
@@ -298,7 +306,11 @@ def test_keda_scales_detectors_on_the_detect_list_in_redis() -> None:
     docs = render(values)
     scaled = by_kind(docs, "ScaledObject")[f"{FULL}-detector"]
     spec = scaled["spec"]
-    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": f"{FULL}-detector"}
+    assert spec["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": f"{FULL}-detector",
+    }
     assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (1, 8)
     assert spec["pollingInterval"] == 15
     detector = by_kind(docs, "Deployment")[f"{FULL}-detector"]
@@ -320,8 +332,12 @@ def test_keda_scales_detectors_on_the_detect_list_in_redis() -> None:
     assert consumed == Queue.detect.value
     # KEDA reads the broker password from the same Secret the pods use
     auth = by_kind(docs, "TriggerAuthentication")[trigger["authenticationRef"]["name"]]
-    assert auth["spec"]["secretTargetRef"] == [{"parameter": "password", "name": "dfs-redis", "key": "redis-password"}]
-    assert env_of(container(detector))["REDIS_PASSWORD"] == {"secretKeyRef": {"name": "dfs-redis", "key": "redis-password"}}
+    assert auth["spec"]["secretTargetRef"] == [
+        {"parameter": "password", "name": "dfs-redis", "key": "redis-password"}
+    ]
+    assert env_of(container(detector))["REDIS_PASSWORD"] == {
+        "secretKeyRef": {"name": "dfs-redis", "key": "redis-password"}
+    }
     assert f"{FULL}-detector" not in by_kind(docs, "HorizontalPodAutoscaler"), "KEDA makes its own HPA"
 
 
@@ -332,7 +348,10 @@ def test_without_keda_the_detectors_fall_back_to_an_hpa_on_cpu() -> None:
     assert hpa["spec"]["scaleTargetRef"]["name"] == f"{FULL}-detector"
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 6)
     assert hpa["spec"]["metrics"] == [
-        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 75}}}
+        {
+            "type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 75}},
+        }
     ]
     detector = by_kind(docs, "Deployment")[f"{FULL}-detector"]
     assert "replicas" not in detector["spec"]
@@ -362,8 +381,13 @@ def test_migrations_run_as_a_pre_install_pre_upgrade_hook() -> None:
     # before install the release's own Secret does not exist yet: the hook brings a copy, earlier
     secret = by_kind(docs, "Secret")[f"{FULL}-migrations"]
     assert int(secret["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(ann["helm.sh/hook-weight"])
-    assert env_of(c)["DFS_DATABASE_URL"] == {"secretKeyRef": {"name": f"{FULL}-migrations", "key": "database-url"}}
-    assert secret["stringData"]["database-url"] == values_file("helm/deepfakestream/values.yaml")["database"]["url"]
+    assert env_of(c)["DFS_DATABASE_URL"] == {
+        "secretKeyRef": {"name": f"{FULL}-migrations", "key": "database-url"}
+    }
+    assert (
+        secret["stringData"]["database-url"]
+        == values_file("helm/deepfakestream/values.yaml")["database"]["url"]
+    )
     # with an existing Secret, the job reads it and the chart stores no copy
     docs = render(SCENARIOS["gpu-keda"])
     assert f"{FULL}-migrations" not in by_kind(docs, "Secret")
@@ -378,12 +402,16 @@ def test_migrations_run_as_a_pre_install_pre_upgrade_hook() -> None:
 def test_secrets_hold_the_credentials_and_existing_secrets_are_used_as_they_are() -> None:
     docs = render(SCENARIOS["hpa"])
     secrets = by_kind(docs, "Secret")
-    assert secrets[f"{FULL}-database"]["stringData"]["database-url"].startswith("postgresql+psycopg2://dfs:change-me@")
+    assert secrets[f"{FULL}-database"]["stringData"]["database-url"].startswith(
+        "postgresql+psycopg2://dfs:change-me@"
+    )
     assert secrets[f"{FULL}-broker"]["stringData"] == {"redis-password": "change-me-redis"}
     assert secrets[f"{FULL}-storage"]["stringData"] == {"access-key": "dfs", "secret-key": "change-me-s3"}
     api = container(by_kind(docs, "Deployment")[f"{FULL}-api"])
     names = [e["name"] for e in api["env"]]
-    assert names.index("REDIS_PASSWORD") < names.index("DFS_BROKER_URL"), "$(REDIS_PASSWORD) must be defined first"
+    assert names.index("REDIS_PASSWORD") < names.index("DFS_BROKER_URL"), (
+        "$(REDIS_PASSWORD) must be defined first"
+    )
     env = env_of(api)
     assert env["DFS_BROKER_URL"] == "redis://:$(REDIS_PASSWORD)@redis.example.internal:6379/0"
     assert env["DFS_S3_SECRET_KEY"] == {"secretKeyRef": {"name": f"{FULL}-storage", "key": "secret-key"}}
@@ -400,7 +428,9 @@ def test_secrets_hold_the_credentials_and_existing_secrets_are_used_as_they_are(
     webhooks = container(by_kind(docs, "Deployment")[f"{FULL}-webhooks"])
     assert {"secretRef": {"name": f"{FULL}-webhooks"}} in webhooks["envFrom"]
     docs = render({"webhookSecrets": {"existingSecret": "dfs-webhooks"}})
-    assert {"secretRef": {"name": "dfs-webhooks"}} in container(by_kind(docs, "Deployment")[f"{FULL}-api"])["envFrom"]
+    assert {"secretRef": {"name": "dfs-webhooks"}} in container(by_kind(docs, "Deployment")[f"{FULL}-api"])[
+        "envFrom"
+    ]
 
 
 def test_in_cluster_services_are_wired_in() -> None:

@@ -39,8 +39,9 @@ def test_workflows_match_the_schema(schema: str) -> None:
     assert {p.name for p in WORKFLOWS} >= {"ci.yml", "images.yml", "deploy.yml"}
     r = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, WORKFLOWS)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
 
 
@@ -49,8 +50,9 @@ def test_the_schema_check_can_fail(tmp_path: Path) -> None:
     bad.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    stepz: []\n")
     r = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(bad)],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode != 0
 
 

@@ -25,7 +25,9 @@ from shared.storage.keys import source_key
 
 def _counts(job_id: str) -> tuple[int, int]:
     with session_scope() as s:
-        segs = s.execute(select(func.count()).select_from(Segment).where(Segment.job_id == job_id)).scalar_one()
+        segs = s.execute(
+            select(func.count()).select_from(Segment).where(Segment.job_id == job_id)
+        ).scalar_one()
         faces = s.execute(select(func.count()).select_from(Face).where(Face.job_id == job_id)).scalar_one()
     return int(segs), int(faces)
 
@@ -35,8 +37,15 @@ def test_redelivered_tasks_change_nothing(service_settings: object, face_clip: P
     job_id = new_ulid()
     key = source_key(job_id, "mp4")
     get_store().put_file(key, face_clip, MP4.mime)
-    new = NewJob(job_id=job_id, media_type=MP4, filename=face_clip.name, size=face_clip.stat().st_size,
-                 key=key, callback_url=None, metadata={})  # fmt: skip
+    new = NewJob(
+        job_id=job_id,
+        media_type=MP4,
+        filename=face_clip.name,
+        size=face_clip.stat().st_size,
+        key=key,
+        callback_url=None,
+        metadata={},
+    )
     insert_job(new, Principal("local"), get_settings())
 
     first = segment_job(job_id)

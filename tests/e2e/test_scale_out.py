@@ -39,7 +39,9 @@ def submit(client: httpx.Client, path: Path) -> str:
 def segments(engine: sa.Engine, job_id: str) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text('SELECT "index", status, worker, attempts, updated_at FROM segments WHERE job_id = :j ORDER BY "index"'),
+            sa.text(
+                'SELECT "index", status, worker, attempts, updated_at FROM segments WHERE job_id = :j ORDER BY "index"'
+            ),
             {"j": job_id},
         )
         return [dict(r._mapping) for r in rows]
@@ -110,11 +112,17 @@ def detectors(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def start_detectors(stack: Stack, workers: dict[str, dict[str, Any]]) -> None:
     for name, w in workers.items():
         w["proc"] = stack.start_worker(name, "detect", env=w["env"])
-    wait_for(lambda: all(w["ready"].exists() for w in workers.values()), 180, "the detectors to be ready", stack)
+    wait_for(
+        lambda: all(w["ready"].exists() for w in workers.values()), 180, "the detectors to be ready", stack
+    )
 
 
 def test_detect_tasks_wait_in_the_redis_list_named_like_the_queue(
-    stack: Stack, detectors: dict[str, dict[str, Any]], broker: redis.Redis, engine: sa.Engine, face_clip: Path
+    stack: Stack,
+    detectors: dict[str, dict[str, Any]],
+    broker: redis.Redis,
+    engine: sa.Engine,
+    face_clip: Path,
 ) -> None:
     """What the KEDA trigger reads (`listName: detect`): one list entry per queued segment."""
     with httpx.Client(base_url=stack.api_url, timeout=60) as client:
@@ -147,7 +155,9 @@ def test_two_detector_workers_share_the_queue_and_finish_a_job_together(
 
     # each worker's /metrics counts exactly the detect tasks it ran, over every job so far
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT split_part(worker, '@', 1), count(*) FROM segments GROUP BY 1")).all()
+        rows = conn.execute(
+            sa.text("SELECT split_part(worker, '@', 1), count(*) FROM segments GROUP BY 1")
+        ).all()
     by_worker: dict[str, int] = {str(r[0]): int(r[1]) for r in rows}
     for name, w in detectors.items():
         text = httpx.get(f"http://127.0.0.1:{w['metrics_port']}/metrics", timeout=5).text

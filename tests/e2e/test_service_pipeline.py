@@ -30,10 +30,14 @@ def client(stack: Stack) -> Iterator[httpx.Client]:
 
 def submit(client: httpx.Client, path: Path, **fields: str) -> httpx.Response:
     with open(path, "rb") as fh:
-        return client.post("/v1/jobs", files={"file": (path.name, fh, "application/octet-stream")}, data=fields)
+        return client.post(
+            "/v1/jobs", files={"file": (path.name, fh, "application/octet-stream")}, data=fields
+        )
 
 
-def test_video_with_a_face_completes_with_per_segment_results(client: httpx.Client, stack: Stack, face_clip: Path) -> None:
+def test_video_with_a_face_completes_with_per_segment_results(
+    client: httpx.Client, stack: Stack, face_clip: Path
+) -> None:
     r = submit(client, face_clip, metadata='{"case": "a-1"}')
     assert r.status_code == 202, r.text
     job = r.json()
@@ -85,7 +89,9 @@ def test_image_job_completes_with_one_segment(client: httpx.Client, stack: Stack
     assert (done["media"]["width"], done["media"]["height"]) == (512, 512) or done["media"]["width"] > 0
 
 
-def test_corrupt_mp4_ends_failed_with_a_readable_error(client: httpx.Client, stack: Stack, corrupt_clip: Path) -> None:
+def test_corrupt_mp4_ends_failed_with_a_readable_error(
+    client: httpx.Client, stack: Stack, corrupt_clip: Path
+) -> None:
     r = submit(client, corrupt_clip)
     assert r.status_code == 202, "the header still says MP4: it is accepted, then fails in the pipeline"
     done = wait_job(client, r.json()["id"], stack=stack)
@@ -116,7 +122,9 @@ def test_unknown_job_is_a_404_problem(client: httpx.Client) -> None:
     assert r.json()["type"] == "/problems/not-found"
 
 
-def test_listing_is_newest_first_with_a_working_cursor(client: httpx.Client, stack: Stack, face_image: Path) -> None:
+def test_listing_is_newest_first_with_a_working_cursor(
+    client: httpx.Client, stack: Stack, face_image: Path
+) -> None:
     ids = [submit(client, face_image).json()["id"] for _ in range(3)]
     page1 = client.get("/v1/jobs", params={"limit": 2}).json()
     assert [j["id"] for j in page1["items"]] == ids[::-1][:2]

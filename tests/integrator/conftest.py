@@ -34,7 +34,9 @@ def create_key(stack: Stack, tenant_id: str, *extra: str) -> tuple[str, str]:
     return proc.stdout.strip(), key_id.group(1)
 
 
-def make_tenant(stack: Stack, tenant_id: str, *tenant_opts: str, key_opts: tuple[str, ...] = ()) -> TenantKeys:
+def make_tenant(
+    stack: Stack, tenant_id: str, *tenant_opts: str, key_opts: tuple[str, ...] = ()
+) -> TenantKeys:
     tid, secret = create_tenant(stack, tenant_id, *tenant_opts)
     key, key_id = create_key(stack, tid, *key_opts)
     return TenantKeys(tid, secret, key, key_id)

@@ -16,16 +16,32 @@ pytestmark = pytest.mark.slow
 
 
 def run_cli(stack: Stack, key: str | None, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in stack.env.items() if not k.startswith("DFS_")}  # a client machine: no server settings
+    env = {
+        k: v for k, v in stack.env.items() if not k.startswith("DFS_")
+    }  # a client machine: no server settings
     if key:
         env["DFS_API_KEY"] = key
     return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "services.cli", *args],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
 
 
 def test_submit_and_wait_prints_the_result(auth_stack: Stack, tenant_a: TenantKeys, face_image: Path) -> None:
-    proc = run_cli(auth_stack, tenant_a.key, "submit", str(face_image), "--server", auth_stack.api_url, "--wait", "--json")
+    proc = run_cli(
+        auth_stack,
+        tenant_a.key,
+        "submit",
+        str(face_image),
+        "--server",
+        auth_stack.api_url,
+        "--wait",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     job = json.loads(proc.stdout)
     assert job["status"] == "completed" and job["result"]["verdict"] in ("fake", "real")

@@ -57,10 +57,15 @@ def test_a_retry_with_the_same_key_and_payload_returns_the_original_job(
     assert later.json()["id"] == first.json()["id"] and later.json()["status"] == "completed"
 
 
-def test_the_same_key_with_a_different_payload_is_422(client_a: httpx.Client, face_image: Path, face_clip: Path) -> None:
+def test_the_same_key_with_a_different_payload_is_422(
+    client_a: httpx.Client, face_image: Path, face_clip: Path
+) -> None:
     key = str(uuid.uuid4())
     assert post(client_a, face_image, key, metadata='{"n": 1}').status_code == 202
-    for other in (post(client_a, face_image, key, metadata='{"n": 2}'), post(client_a, face_clip, key, metadata='{"n": 1}')):
+    for other in (
+        post(client_a, face_image, key, metadata='{"n": 2}'),
+        post(client_a, face_clip, key, metadata='{"n": 1}'),
+    ):
         assert other.status_code == 422, other.text
         problem = other.json()
         assert problem["errors"][0]["field"] == "Idempotency-Key"
@@ -82,7 +87,7 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(
     boundary = "dfs-test-boundary"
     data = face_image.read_bytes()
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.jpg\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.jpg"\r\n'
         "Content-Type: image/jpeg\r\n\r\n"
     ).encode() + data[: len(data) // 2]
     tail = data[len(data) // 2 :] + f"\r\n--{boundary}--\r\n".encode()
@@ -122,10 +127,14 @@ def test_a_duplicate_while_the_first_is_in_flight_is_409(
     assert jobs_with_key(auth_stack, key) == 1
 
 
-def test_concurrent_duplicates_create_one_job(client_a: httpx.Client, auth_stack: Stack, face_image: Path) -> None:
+def test_concurrent_duplicates_create_one_job(
+    client_a: httpx.Client, auth_stack: Stack, face_image: Path
+) -> None:
     key = str(uuid.uuid4())
     with ThreadPoolExecutor(6) as pool:
-        answers = list(pool.map(lambda _: post(client_a, face_image, key, metadata='{"dup": true}'), range(6)))
+        answers = list(
+            pool.map(lambda _: post(client_a, face_image, key, metadata='{"dup": true}'), range(6))
+        )
     codes = sorted(r.status_code for r in answers)
     assert set(codes) <= {202, 409}, [r.text for r in answers]
     ids = {r.json()["id"] for r in answers if r.status_code == 202}

@@ -58,7 +58,11 @@ def test_cancel_mid_processing_deletes_media_and_nothing_resurrects_the_job(
 
     def still_cancelled_without_media() -> bool:
         after = client_a.get(f"/v1/jobs/{job_id}").json()
-        return after["status"] == "cancelled" and after["result"] is None and objects_of(auth_stack, job_id) == []
+        return (
+            after["status"] == "cancelled"
+            and after["result"] is None
+            and objects_of(auth_stack, job_id) == []
+        )
 
     stays_true(still_cancelled_without_media, 4, "the cancelled job without result or media")
     [req] = receiver.wait_for("/hook/cancelled", 1)
@@ -77,7 +81,9 @@ def test_purge_removes_the_record(client_a: httpx.Client, auth_stack: Stack, fac
     assert objects_of(auth_stack, job["id"]) == []
 
 
-def test_deleting_a_finished_job_keeps_its_result(client_a: httpx.Client, auth_stack: Stack, face_image: Path) -> None:
+def test_deleting_a_finished_job_keeps_its_result(
+    client_a: httpx.Client, auth_stack: Stack, face_image: Path
+) -> None:
     job = submit(client_a, face_image)
     done = wait_job(client_a, job["id"], stack=auth_stack)
     assert objects_of(auth_stack, job["id"]), "the upload is stored while the job lives"
@@ -96,14 +102,20 @@ def test_retention_sweep_deletes_old_media_and_keeps_results(
     assert objects_of(auth_stack, job["id"])
     # DFS_MEDIA_RETENTION_DAYS is ~17 s in this stack; beat runs the sweep every 2 s
     expired = wait_until(
-        lambda: (j := client_a.get(f"/v1/jobs/{job['id']}").json())["media"]["deleted_at"] and j, 60, "retention"
+        lambda: (j := client_a.get(f"/v1/jobs/{job['id']}").json())["media"]["deleted_at"] and j,
+        60,
+        "retention",
     )
     assert objects_of(auth_stack, job["id"]) == []
     assert expired["result"] == done["result"] and expired["status"] == "completed"
 
 
 def test_flushing_the_broker_mid_job_does_not_lose_the_job(
-    auth_stack: Stack, tenant_a: TenantKeys, client_a: httpx.Client, private_redis: RedisServer, face_clip: Path
+    auth_stack: Stack,
+    tenant_a: TenantKeys,
+    client_a: httpx.Client,
+    private_redis: RedisServer,
+    face_clip: Path,
 ) -> None:
     redis = private_redis.client()
     auth_stack.stop("detect")

@@ -73,7 +73,9 @@ def test_a_revoked_key_answers_401(auth_stack: Stack, tenant_a: TenantKeys) -> N
 
 
 def test_rate_limit_per_key_answers_429_with_retry_after(auth_stack: Stack) -> None:
-    tenant = make_tenant(auth_stack, "tenant-limited", key_opts=("--rate-limit-per-minute", "30", "--burst", "3"))
+    tenant = make_tenant(
+        auth_stack, "tenant-limited", key_opts=("--rate-limit-per-minute", "30", "--burst", "3")
+    )
     with api_client(auth_stack, tenant.key) as c:
         codes = [c.get("/v1/jobs").status_code for _ in range(3)]
         assert codes == [200, 200, 200]

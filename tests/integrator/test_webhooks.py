@@ -48,13 +48,19 @@ def wait_delivery(client: httpx.Client, job_id: str, status: str, timeout: float
         return items[0] if items and items[0]["status"] == status else None
 
     return wait_until(
-        first_with_status, timeout, f"the delivery of {job_id} to be {status}",
+        first_with_status,
+        timeout,
+        f"the delivery of {job_id} to be {status}",
         detail=lambda: f"deliveries: {deliveries(client, job_id)}",
-    )  # fmt: skip
+    )
 
 
 def test_completed_job_sends_a_signed_event_verifiable_with_the_tenant_secret(
-    client_a: httpx.Client, tenant_a: TenantKeys, tenant_b: TenantKeys, receiver: Receiver, auth_stack: Stack,
+    client_a: httpx.Client,
+    tenant_a: TenantKeys,
+    tenant_b: TenantKeys,
+    receiver: Receiver,
+    auth_stack: Stack,
     face_image: Path,
 ) -> None:
     url = receiver.url("/hook/signed", "200")
@@ -65,7 +71,9 @@ def test_completed_job_sends_a_signed_event_verifiable_with_the_tenant_secret(
     assert abs(int(req.headers["webhook-timestamp"]) - time.time()) < 30
     assert req.headers["webhook-id"].startswith("msg_")
     assert independent_signature_ok(tenant_a.secret, req.headers, req.body)
-    assert not independent_signature_ok(tenant_b.secret, req.headers, req.body), "another tenant's secret must not verify"
+    assert not independent_signature_ok(tenant_b.secret, req.headers, req.body), (
+        "another tenant's secret must not verify"
+    )
 
     event = verify_webhook(tenant_a.secret, req.headers, req.body)
     assert event["type"] == "job.completed"
@@ -151,7 +159,9 @@ def test_a_hanging_receiver_times_out_and_is_retried(
     assert second["status_code"] == 200
 
 
-def test_attempts_are_bounded(client_a: httpx.Client, receiver: Receiver, auth_stack: Stack, face_image: Path) -> None:
+def test_attempts_are_bounded(
+    client_a: httpx.Client, receiver: Receiver, auth_stack: Stack, face_image: Path
+) -> None:
     url = receiver.url("/hook/down", "500")
     job = submit(client_a, face_image, callback_url=url)
     wait_job(client_a, job["id"], stack=auth_stack)

@@ -35,15 +35,29 @@ def add_job(
     with sessions() as s:
         s.add(
             Job(
-                id=job_id, tenant_id=tenant, status=status, media_kind="video", content_type="video/mp4",
-                size_bytes=1000, source_key=f"uploads/{job_id}/source.mp4", **values,
+                id=job_id,
+                tenant_id=tenant,
+                status=status,
+                media_kind="video",
+                content_type="video/mp4",
+                size_bytes=1000,
+                source_key=f"uploads/{job_id}/source.mp4",
+                **values,
             )
-        )  # fmt: skip
+        )
         s.flush()
         if segments:
             repo.insert_segments(
-                s, job_id,
-                [{"index": i, "start_s": 2.0 * i, "end_s": 2.0 * i + 2, "object_key": f"segments/{job_id}/{i:05d}.mkv"}
-                 for i in range(segments)],
-            )  # fmt: skip
+                s,
+                job_id,
+                [
+                    {
+                        "index": i,
+                        "start_s": 2.0 * i,
+                        "end_s": 2.0 * i + 2,
+                        "object_key": f"segments/{job_id}/{i:05d}.mkv",
+                    }
+                    for i in range(segments)
+                ],
+            )
     return job_id

@@ -46,8 +46,17 @@ def finish_segment(sessions: SessionScope, job_id: str, index: int, probabilitie
     ]
     mean = float(np.mean(probabilities)) if probabilities else None
     with sessions() as s:
-        repo.record_segment_result(s, job_id, index, probability=mean, frames_sampled=4, faces=faces,
-                                   timings={}, model=MODEL, worker="w")  # fmt: skip
+        repo.record_segment_result(
+            s,
+            job_id,
+            index,
+            probability=mean,
+            frames_sampled=4,
+            faces=faces,
+            timings={},
+            model=MODEL,
+            worker="w",
+        )
 
 
 def test_aggregate_finishes_the_job_once_all_segments_are_done(

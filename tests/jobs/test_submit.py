@@ -76,8 +76,14 @@ def make_upload(
 ) -> Upload:
     upload_id = new_ulid()
     expires = utcnow() + (-timedelta(hours=2) if expired else timedelta(minutes=10))
-    upload = Upload(id=upload_id, tenant_id=tenant, object_key=presigned_upload_key(upload_id), filename="up.jpg",
-                    max_bytes=max_bytes, expires_at=expires)  # fmt: skip
+    upload = Upload(
+        id=upload_id,
+        tenant_id=tenant,
+        object_key=presigned_upload_key(upload_id),
+        filename="up.jpg",
+        max_bytes=max_bytes,
+        expires_at=expires,
+    )
     with sessions() as s:
         s.add(upload)
     return upload
@@ -86,8 +92,15 @@ def make_upload(
 def submit(
     upload_id: str, settings: Any, store: ObjectStore, sessions: SessionScope, principal: Principal = LOCAL
 ):  # type: ignore[no-untyped-def]
-    return job_from_upload(upload_id, callback_url=None, metadata={}, principal=principal, settings=settings,
-                           store=store, sessions=sessions)  # fmt: skip
+    return job_from_upload(
+        upload_id,
+        callback_url=None,
+        metadata={},
+        principal=principal,
+        settings=settings,
+        store=store,
+        sessions=sessions,
+    )
 
 
 def test_an_upload_becomes_a_job_of_the_same_id_once(

@@ -38,16 +38,29 @@ def keys_of(job_id: str) -> list[str]:
     return [o.key for p in ("uploads", "segments", "artifacts") for o in store.list(f"{p}/{job_id}/")]
 
 
-def test_media_older_than_the_retention_period_is_deleted_and_results_stay(embedded_settings: Settings) -> None:
+def test_media_older_than_the_retention_period_is_deleted_and_results_stay(
+    embedded_settings: Settings,
+) -> None:
     make_job("01JOLD00000000000000000000", timedelta(days=8))
     make_job("01JNEW00000000000000000000", timedelta(days=1))
     make_job("01JRUN00000000000000000000", timedelta(days=9), status=JobStatus.processing.value)
     now = utcnow()
     with session_scope() as s:
-        s.add(Upload(id="01JUNUSED00000000000000000", tenant_id="local", object_key="uploads/01JUNUSED00000000000000000/source",
-                     max_bytes=10, expires_at=now - timedelta(hours=2)))  # fmt: skip
-        s.add(IdempotencyKey(tenant_id="local", key="old", state="done", expires_at=now - timedelta(seconds=1)))
-        s.add(IdempotencyKey(tenant_id="local", key="fresh", state="done", expires_at=now + timedelta(hours=1)))
+        s.add(
+            Upload(
+                id="01JUNUSED00000000000000000",
+                tenant_id="local",
+                object_key="uploads/01JUNUSED00000000000000000/source",
+                max_bytes=10,
+                expires_at=now - timedelta(hours=2),
+            )
+        )
+        s.add(
+            IdempotencyKey(tenant_id="local", key="old", state="done", expires_at=now - timedelta(seconds=1))
+        )
+        s.add(
+            IdempotencyKey(tenant_id="local", key="fresh", state="done", expires_at=now + timedelta(hours=1))
+        )
     get_store().put_bytes("uploads/01JUNUSED00000000000000000/source", b"abc")
 
     report = expire(embedded_settings)

@@ -26,7 +26,9 @@ def test_only_local_files(tmp_path: Path) -> None:
 def test_a_playlist_disguised_as_mp4_cannot_reach_the_network(tmp_path: Path) -> None:
     # An HLS playlist pointing at a URL: with the demuxer forced to mov it is just bad data.
     evil = tmp_path / "evil.mp4"
-    evil.write_text("#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n")
+    evil.write_text(
+        "#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:10.0,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n"
+    )
     from shared.media.sniff import MP4
     from shared.pipeline.probe import probe
 
@@ -37,7 +39,17 @@ def test_a_playlist_disguised_as_mp4_cannot_reach_the_network(tmp_path: Path) ->
 def test_timeout_kills_the_tool() -> None:
     with pytest.raises(CorruptMedia, match="longer than"):
         run_tool(
-            [tool_path("ffmpeg"), "-nostdin", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-f", "null", "-"],
+            [
+                tool_path("ffmpeg"),
+                "-nostdin",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=320x240:rate=25",
+                "-f",
+                "null",
+                "-",
+            ],
             timeout_s=0.5,
             what="ffmpeg",
         )

@@ -33,7 +33,9 @@ def test_round_trip_keeps_weights_and_card(small_ckpt: Path) -> None:
     assert meta.version == "untrained" and meta.trained is False
     assert meta.network["input_size"] == 96 and meta.network["srm"]["normalisation"] == [4, 12, 2]
     again = load_checkpoint(str(small_ckpt))
-    for (k, a), (_, b) in zip(loaded.model.state_dict().items(), again.model.state_dict().items(), strict=True):
+    for (k, a), (_, b) in zip(
+        loaded.model.state_dict().items(), again.model.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), k
     assert loaded.identity.sha256 == again.identity.sha256
 
@@ -74,7 +76,11 @@ def test_network_description_mismatches_are_refused(small_ckpt: Path, tmp_path: 
 def test_weights_that_do_not_fit_the_card_are_refused(small_ckpt: Path, tmp_path: Path) -> None:
     path = tmp_path / "w.safetensors"
     path.write_bytes(small_ckpt.read_bytes())
-    update_meta(path, network=read_meta(small_ckpt).network | {"head": {"type": "cnn-gwap", "channels": [64], "dropout": 0}})
+    update_meta(
+        path,
+        network=read_meta(small_ckpt).network
+        | {"head": {"type": "cnn-gwap", "channels": [64], "dropout": 0}},
+    )
     with pytest.raises(ModelError, match="weights do not match"):
         load_checkpoint(str(path))
 
@@ -152,8 +158,11 @@ def test_ensemble_is_the_mean_of_its_members(small_ckpt: Path, tmp_path: Path) -
     assert ens.meta.trained is False and "untrained" in ens.identity.version
 
     manifest = tmp_path / "ensemble.json"
-    manifest.write_text(json.dumps({"name": "team", "version": "3", "threshold": 0.42,
-                                    "members": [small_ckpt.name, other.name]}))  # fmt: skip
+    manifest.write_text(
+        json.dumps(
+            {"name": "team", "version": "3", "threshold": 0.42, "members": [small_ckpt.name, other.name]}
+        )
+    )
     (tmp_path / small_ckpt.name).write_bytes(small_ckpt.read_bytes())
     assert parse_checkpoint_setting(str(manifest)).members[0] == str(tmp_path / small_ckpt.name)
     from_manifest = build_classifier(Settings(checkpoint=str(manifest)))

@@ -23,9 +23,11 @@ def test_load_from_s3_uri_is_cached_and_identified_by_sha256(
         client.make_bucket("models")
     client.fput_object("models", "b0/untrained.safetensors", str(untrained_checkpoint))
     settings = Settings(
-        data_dir=tmp_path, s3_endpoint=s3_gateway.endpoint, s3_access_key=s3_gateway.access_key,
+        data_dir=tmp_path,
+        s3_endpoint=s3_gateway.endpoint,
+        s3_access_key=s3_gateway.access_key,
         s3_secret_key=s3_gateway.secret_key,
-    )  # fmt: skip
+    )
     loaded = load_checkpoint("s3://models/b0/untrained.safetensors", settings)
     assert loaded.identity.version == "untrained"
     assert loaded.identity.sha256 == hashlib.sha256(untrained_checkpoint.read_bytes()).hexdigest()

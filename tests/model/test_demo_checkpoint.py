@@ -53,8 +53,15 @@ def test_detector_stores_evidence_for_the_top_faces(embedded_settings: object, f
 
     job_id = new_ulid()
     get_store().put_file(source_key(job_id, "jpg"), face_image, JPEG.mime)
-    new = NewJob(job_id=job_id, media_type=JPEG, filename="g.jpg", size=face_image.stat().st_size,
-                 key=source_key(job_id, "jpg"), callback_url=None, metadata={})  # fmt: skip
+    new = NewJob(
+        job_id=job_id,
+        media_type=JPEG,
+        filename="g.jpg",
+        size=face_image.stat().st_size,
+        key=source_key(job_id, "jpg"),
+        callback_url=None,
+        metadata={},
+    )
     insert_job(new, Principal("local"), get_settings())
     detect_segment(job_id, 0)
     with session_scope() as s:

@@ -11,15 +11,26 @@ from shared.pipeline.probe import parse_ffprobe, probe
 PHONE = {
     "streams": [
         {
-            "index": 0, "codec_name": "h264", "codec_type": "video", "width": 1920, "height": 1080,
-            "avg_frame_rate": "30000/1001", "r_frame_rate": "30000/1001", "duration": "12.345",
+            "index": 0,
+            "codec_name": "h264",
+            "codec_type": "video",
+            "width": 1920,
+            "height": 1080,
+            "avg_frame_rate": "30000/1001",
+            "r_frame_rate": "30000/1001",
+            "duration": "12.345",
             "nb_frames": "370",
             "side_data_list": [{"side_data_type": "Display Matrix", "rotation": -90}],
         },
         {"index": 1, "codec_name": "aac", "codec_type": "audio"},
     ],
-    "format": {"format_name": "mov,mp4,m4a,3gp,3g2,mj2", "duration": "12.400", "size": "5000000", "bit_rate": "3225806"},
-}  # fmt: skip
+    "format": {
+        "format_name": "mov,mp4,m4a,3gp,3g2,mj2",
+        "duration": "12.400",
+        "size": "5000000",
+        "bit_rate": "3225806",
+    },
+}
 
 
 def test_phone_video_with_display_matrix() -> None:
@@ -34,10 +45,19 @@ def test_phone_video_with_display_matrix() -> None:
 
 def test_legacy_rotate_tag_and_format_duration_fallback() -> None:
     data = {
-        "streams": [{"codec_type": "video", "codec_name": "mpeg4", "width": 640, "height": 480,
-                     "avg_frame_rate": "0/0", "r_frame_rate": "25/1", "tags": {"rotate": "270"}}],
+        "streams": [
+            {
+                "codec_type": "video",
+                "codec_name": "mpeg4",
+                "width": 640,
+                "height": 480,
+                "avg_frame_rate": "0/0",
+                "r_frame_rate": "25/1",
+                "tags": {"rotate": "270"},
+            }
+        ],
         "format": {"format_name": "avi", "duration": "3.5"},
-    }  # fmt: skip
+    }
     info = parse_ffprobe(data)
     assert info.rotation == 270 and info.fps == 25 and info.duration_s == 3.5
 
@@ -46,11 +66,16 @@ def test_cover_art_is_not_a_video_stream() -> None:
     data = {
         "streams": [
             {"codec_type": "audio", "codec_name": "mp3"},
-            {"codec_type": "video", "codec_name": "mjpeg", "width": 500, "height": 500,
-             "disposition": {"attached_pic": 1}},
+            {
+                "codec_type": "video",
+                "codec_name": "mjpeg",
+                "width": 500,
+                "height": 500,
+                "disposition": {"attached_pic": 1},
+            },
         ],
         "format": {},
-    }  # fmt: skip
+    }
     with pytest.raises(UnsupportedMedia, match="no video stream"):
         parse_ffprobe(data)
 
@@ -78,7 +103,18 @@ def test_rotation_matches_ffmpegs_own_autorotation(noface_clip: Path, tmp_path: 
 
     rotated = tmp_path / "rotated.mp4"
     subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(noface_clip), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rotated)],
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(noface_clip),
+            "-c",
+            "copy",
+            "-metadata:s:v:0",
+            "rotate=90",
+            str(rotated),
+        ],
         check=True,
     )
     info = probe(rotated)
@@ -86,7 +122,9 @@ def test_rotation_matches_ffmpegs_own_autorotation(noface_clip: Path, tmp_path: 
     assert (info.display_width, info.display_height) == (480, 854)
     ours = sample_frames(rotated, 1, demuxer="mov", duration_s=0.02, rotation=info.rotation)[0].image
     reference = tmp_path / "ref.png"
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(rotated), "-frames:v", "1", str(reference)], check=True)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(rotated), "-frames:v", "1", str(reference)], check=True
+    )
     ref = np.asarray(Image.open(reference).convert("RGB")).astype(int)
     assert ours.shape == ref.shape == (854, 480, 3)
     assert np.abs(ours.astype(int) - ref).mean() < 3.0

@@ -136,8 +136,10 @@ class Browser:
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(lambda _: condition())
         except TimeoutException:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}; page: {self.driver.current_url}\n"
-                                 f"{self.js('return document.body.innerText')[:2000]}") from None  # fmt: skip
+            raise AssertionError(
+                f"timed out after {timeout}s waiting for {what}; page: {self.driver.current_url}\n"
+                f"{self.js('return document.body.innerText')[:2000]}"
+            ) from None
 
     def wait(self, css: str, timeout: float = 10.0) -> WebElement:
         """The first element matching `css`, once there is one."""
@@ -151,7 +153,10 @@ class Browser:
         return element
 
     def text(self, css: str) -> str:
-        return str(self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null", css) or "")
+        return str(
+            self.js("const e = document.querySelector(arguments[0]); return e ? e.innerText : null", css)
+            or ""
+        )
 
     def throttle_upload(self, bytes_per_s: int) -> None:
         self.driver.set_network_conditions(
@@ -173,7 +178,9 @@ class Browser:
         size = self.driver.get_window_size()
         if full_page:
             height = int(self.js("return document.documentElement.scrollHeight"))
-            self.driver.set_window_size(size["width"], height + (size["height"] - int(self.js("return window.innerHeight"))))
+            self.driver.set_window_size(
+                size["width"], height + (size["height"] - int(self.js("return window.innerHeight")))
+            )
             time.sleep(0.3)  # let ResizeObserver-driven charts redraw
         png = self.driver.get_screenshot_as_png()
         if full_page:
@@ -202,7 +209,9 @@ def small_png(png: bytes, max_width: int = 1100) -> bytes:
     if img.width > max_width:
         img = img.resize((max_width, round(img.height * max_width / img.width)), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+    img.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True
+    )
     return out.getvalue()
 
 

@@ -66,8 +66,14 @@ def seed_completed_job(
         for frame in range(faces_per_segment):
             faces.append((seg, frame, 0, probs[frame], frame in top))
         seg_rows.append(
-            {"index": seg, "start_s": 2.0 * seg, "end_s": 2.0 * (seg + 1), "probability": sum(probs) / len(probs),
-             "frames_sampled": faces_per_segment, "faces": faces_per_segment}  # fmt: skip
+            {
+                "index": seg,
+                "start_s": 2.0 * seg,
+                "end_s": 2.0 * (seg + 1),
+                "probability": sum(probs) / len(probs),
+                "frames_sampled": faces_per_segment,
+                "faces": faces_per_segment,
+            }
         )
     if not s3.bucket_exists(bucket):
         s3.make_bucket(bucket)
@@ -76,15 +82,31 @@ def seed_completed_job(
     with session_scope(database_url) as s:
         s.add(
             Job(
-                id=job_id, tenant_id=tenant_id, status=JobStatus.completed.value, media_kind="video",
-                filename="seeded.mp4", content_type="video/mp4", size_bytes=18, source_key=source,
-                duration_s=2.0 * segments, width=640, height=360, fps=25.0, segments_total=segments,
-                segments_done=segments, media_deleted_at=utcnow() if media_deleted else None,
-                result={"verdict": "real", "probability": 0.3, "threshold": 0.5,
-                        "model": {"name": "seeded", "version": "0", "sha256": "0" * 64},
-                        "segments": seg_rows, "faces_scored": len(faces)},
+                id=job_id,
+                tenant_id=tenant_id,
+                status=JobStatus.completed.value,
+                media_kind="video",
+                filename="seeded.mp4",
+                content_type="video/mp4",
+                size_bytes=18,
+                source_key=source,
+                duration_s=2.0 * segments,
+                width=640,
+                height=360,
+                fps=25.0,
+                segments_total=segments,
+                segments_done=segments,
+                media_deleted_at=utcnow() if media_deleted else None,
+                result={
+                    "verdict": "real",
+                    "probability": 0.3,
+                    "threshold": 0.5,
+                    "model": {"name": "seeded", "version": "0", "sha256": "0" * 64},
+                    "segments": seg_rows,
+                    "faces_scored": len(faces),
+                },
             )
-        )  # fmt: skip
+        )
         s.flush()
         for seg, frame, face, prob, evidence in faces:
             thumb = heat = None
@@ -96,9 +118,16 @@ def seed_completed_job(
                     artifacts[key] = data
             s.add(
                 Face(
-                    job_id=job_id, segment_index=seg, frame_index=frame, face_index=face, time_s=2.0 * seg + 0.25 * frame,
-                    box=[10.0, 20.0, 110.0, 140.0], detection_confidence=0.99, probability=prob,
-                    thumbnail_key=thumb, heatmap_key=heat,
+                    job_id=job_id,
+                    segment_index=seg,
+                    frame_index=frame,
+                    face_index=face,
+                    time_s=2.0 * seg + 0.25 * frame,
+                    box=[10.0, 20.0, 110.0, 140.0],
+                    detection_confidence=0.99,
+                    probability=prob,
+                    thumbnail_key=thumb,
+                    heatmap_key=heat,
                 )
-            )  # fmt: skip
+            )
     return SeededJob(id=job_id, faces=faces, artifacts=artifacts)

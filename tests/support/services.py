@@ -98,9 +98,23 @@ def start_redis_server(root: Path) -> RedisServer:
     root.mkdir(parents=True, exist_ok=True)
     with open(root / "redis.log", "wb") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(root)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(root),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_port(port, 15)
     except TimeoutError:
@@ -129,7 +143,18 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     (root / "data").mkdir(parents=True, exist_ok=True)
     meta = f"sqlite3://{root / 'meta.db'}"
     subprocess.run(
-        [juicefs, "format", "--trash-days", "0", "--storage", "file", "--bucket", f"{root / 'data'}/", meta, "dfs"],
+        [
+            juicefs,
+            "format",
+            "--trash-days",
+            "0",
+            "--storage",
+            "file",
+            "--bucket",
+            f"{root / 'data'}/",
+            meta,
+            "dfs",
+        ],
         check=True,
         capture_output=True,
         timeout=60,
@@ -139,10 +164,21 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     env = dict(os.environ, MINIO_ROOT_USER=access, MINIO_ROOT_PASSWORD=secret)
     with open(root / "gateway.log", "wb") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(
-            [juicefs, "gateway", "--no-usage-report", "--multi-buckets", "--keep-etag", "--no-bgjob", meta,
-             f"127.0.0.1:{port}"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            [
+                juicefs,
+                "gateway",
+                "--no-usage-report",
+                "--multi-buckets",
+                "--keep-etag",
+                "--no-bgjob",
+                meta,
+                f"127.0.0.1:{port}",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         wait_port(port, 30)
     except TimeoutError:
@@ -178,9 +214,12 @@ class Stack:
         with open(self.logs / f"{name}.log", "ab") as log:  # the child keeps its own descriptor
             proc = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", *args],
-                env=self.env | (env or {}), cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env=self.env | (env or {}),
+                cwd=REPO_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
-            )  # fmt: skip
+            )
         self.procs[name] = proc
         return proc
 
@@ -192,13 +231,27 @@ class Stack:
         return self.api_url
 
     def start_worker(
-        self, name: str, queues: str, concurrency: int = 1, env: dict[str, str] | None = None, pool: str = "prefork"
+        self,
+        name: str,
+        queues: str,
+        concurrency: int = 1,
+        env: dict[str, str] | None = None,
+        pool: str = "prefork",
     ) -> subprocess.Popen[bytes]:
         """A worker process; `env` adds settings of its own (ready file, metrics port, ...)."""
         return self.start(
-            name, "worker", "--queues", queues, "--concurrency", str(concurrency), "--pool", pool,
-            "--name", f"{name}@%h", env=env,
-        )  # fmt: skip
+            name,
+            "worker",
+            "--queues",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--pool",
+            pool,
+            "--name",
+            f"{name}@%h",
+            env=env,
+        )
 
     def start_beat(self) -> subprocess.Popen[bytes]:
         return self.start("beat", "beat")
@@ -207,8 +260,12 @@ class Stack:
         """Run `deepfakestream ARGS` against this stack's settings (admin commands)."""
         proc = subprocess.run(
             [sys.executable, "-m", "services.cli", *args],
-            env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            env=self.env,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if check and proc.returncode != 0:
             raise RuntimeError(f"deepfakestream {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
         return proc

@@ -62,7 +62,9 @@ def test_dfdc_reader_rejects_bad_labels(tmp_path: Path) -> None:
         read_dfdc(tmp_path / "empty")
 
 
-def test_folder_reader_groups_by_subfolder_or_name_prefix(tmp_path: Path, small_clips: dict[str, Path]) -> None:
+def test_folder_reader_groups_by_subfolder_or_name_prefix(
+    tmp_path: Path, small_clips: dict[str, Path]
+) -> None:
     (tmp_path / "real" / "alice").mkdir(parents=True)
     (tmp_path / "fake").mkdir()
     shutil.copy(small_clips["real"], tmp_path / "real" / "alice" / "1.mp4")

@@ -40,12 +40,30 @@ def test_evaluate_calibrates_and_reports(tmp_path: Path) -> None:
         records = []
         for f in range(2):
             Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(folder / f"{f:04d}_0.png")
-            records.append(asdict(FaceRecord(f"faces/{sample}/{f:04d}_0.png", REAL, sample, sample, f, f * 2.5,
-                                             [10, 10, 50, 50], 1.0)))  # fmt: skip
+            records.append(
+                asdict(
+                    FaceRecord(
+                        f"faces/{sample}/{f:04d}_0.png",
+                        REAL,
+                        sample,
+                        sample,
+                        f,
+                        f * 2.5,
+                        [10, 10, 50, 50],
+                        1.0,
+                    )
+                )
+            )
         (folder / "index.json").write_text(json.dumps(records))
     write_index(tmp_path / "faces")
-    res = evaluate(str(ckpt), tmp_path / "faces", selfblend=True, calibrate=True, report_dir=tmp_path / "report",
-                   dataset_name="unit")  # fmt: skip
+    res = evaluate(
+        str(ckpt),
+        tmp_path / "faces",
+        selfblend=True,
+        calibrate=True,
+        report_dir=tmp_path / "report",
+        dataset_name="unit",
+    )
     assert res["levels"]["face"]["n"] == 24 and res["levels"]["face"]["positives"] == 12
     assert res["levels"]["segment"]["n"] == 24 and res["levels"]["video"]["n"] == 12
     meta = read_meta(ckpt)
@@ -76,7 +94,9 @@ def test_levels_are_serving_s_own_segment_and_video_rules(monkeypatch: pytest.Mo
     seg_a = [score.segment_probability([0.2, 0.4]), score.segment_probability([0.9])]
     seg_b = [score.segment_probability([0.1, 0.3])]
     assert np.allclose(lv["segment"][1], [*seg_a, *seg_b])
-    assert np.allclose(lv["video"][1], [aggregate.video_probability(seg_a), aggregate.video_probability(seg_b)])
+    assert np.allclose(
+        lv["video"][1], [aggregate.video_probability(seg_a), aggregate.video_probability(seg_b)]
+    )
 
     monkeypatch.setattr(evaluation, "segment_probability", lambda faces: float(max(faces)))
     monkeypatch.setattr(evaluation, "video_probability", lambda segs: float(min(segs)))

@@ -42,7 +42,9 @@ def make_faces(out: Path, identities: tuple[str, ...], views: int, seed: int) ->
                 folder = out / "faces" / sample
                 folder.mkdir(parents=True)
                 Image.fromarray(crop).save(folder / "0000_0.png")
-                rec = FaceRecord(f"faces/{sample}/0000_0.png", label, identity, sample, 0, 0.0, [0, 0, 1, 1], 1.0)
+                rec = FaceRecord(
+                    f"faces/{sample}/0000_0.png", label, identity, sample, 0, 0.0, [0, 0, 1, 1], 1.0
+                )
                 (folder / "index.json").write_text(json.dumps([asdict(rec)]))
     write_index(out)
 
@@ -51,13 +53,28 @@ def make_faces(out: Path, identities: tuple[str, ...], views: int, seed: int) ->
 def test_loss_falls_and_validation_f1_beats_a_constant_answer(tmp_path: Path) -> None:
     make_faces(tmp_path / "train", ("astronaut", "cameraman"), 30, 0)
     make_faces(tmp_path / "val", ("grace_hopper",), 20, 1)
-    cfg = TrainConfig.model_validate({
-        "data": {"path": str(tmp_path / "train"), "val_path": str(tmp_path / "val"), "description": "test"},
-        "model": {"backbone": "efficientnet_b0", "input_size": SIZE},
-        "optim": {"epochs": 8, "batch_size": 16, "lr": 3e-3, "max_steps_per_epoch": 12, "focal_gamma": 0,
-                  "focal_alpha": -1, "early_stopping_patience": 10, "augment": False},
-        "output": str(tmp_path / "run"), "version": "t1",
-    })  # fmt: skip
+    cfg = TrainConfig.model_validate(
+        {
+            "data": {
+                "path": str(tmp_path / "train"),
+                "val_path": str(tmp_path / "val"),
+                "description": "test",
+            },
+            "model": {"backbone": "efficientnet_b0", "input_size": SIZE},
+            "optim": {
+                "epochs": 8,
+                "batch_size": 16,
+                "lr": 3e-3,
+                "max_steps_per_epoch": 12,
+                "focal_gamma": 0,
+                "focal_alpha": -1,
+                "early_stopping_patience": 10,
+                "augment": False,
+            },
+            "output": str(tmp_path / "run"),
+            "version": "t1",
+        }
+    )
     summary = train(cfg, show_progress=False, log=lambda m: None)
     history = summary["history"]
     assert history[-1]["train_loss"] < history[0]["train_loss"] * 0.8, history

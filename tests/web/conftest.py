@@ -24,7 +24,9 @@ CHROMEDRIVER = os.environ.get("DFS_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not Path(binary).is_file():
-            pytest.fail(f"{binary} is missing: apt-get install chromium chromium-driver (scripts/install.sh does it)")
+            pytest.fail(
+                f"{binary} is missing: apt-get install chromium chromium-driver (scripts/install.sh does it)"
+            )
     profile = Path(tempfile.mkdtemp(prefix="dfs-chromium-"))
     b = start_browser(CHROMIUM, CHROMEDRIVER, profile, tmp_path_factory.mktemp("screenshots"))
     try:

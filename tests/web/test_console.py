@@ -85,7 +85,9 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
     page.js("document.querySelector('[data-nav=jobs]').focus()")
     page.driver.switch_to.active_element.send_keys(Keys.TAB)
     assert page.js("return document.activeElement.id") == "file"
-    assert page.js("return getComputedStyle(document.querySelector('label[for=file]')).outlineStyle") == "solid"
+    assert (
+        page.js("return getComputedStyle(document.querySelector('label[for=file]')).outlineStyle") == "solid"
+    )
     # the skip link lands in the page, not on another route
     url = page.driver.current_url
     page.js("document.querySelector('.skip-link').focus()")
@@ -98,8 +100,14 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
     page.find("#start-upload").click()
 
     # the progress bar moves while the bytes go out
-    page.wait_for(lambda: 0.3 < page.js("const b = document.getElementById('upload-progress'); return b.value / b.max") < 0.8,
-                  what="the upload to be under way")  # fmt: skip
+    page.wait_for(
+        lambda: (
+            0.3
+            < page.js("const b = document.getElementById('upload-progress'); return b.value / b.max")
+            < 0.8
+        ),
+        what="the upload to be under way",
+    )
     assert "sent" in page.text("#upload-progress-text")
     page.screenshot("upload-progress", docs=True)
     page.wait_for(lambda: "#/jobs/" in page.driver.current_url, 30, "the job page")
@@ -117,29 +125,41 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
     # live status, polled at the server's Retry-After, until the verdict
     page.wait("#verdict-text", timeout=120)
     statuses = page.js("clearInterval(window.__statusTimer); return window.__seen.status")
-    assert statuses[-1] == "completed" and any(s.startswith(("queued", "processing")) for s in statuses), statuses
+    assert statuses[-1] == "completed" and any(s.startswith(("queued", "processing")) for s in statuses), (
+        statuses
+    )
     polls = page.js(
         "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/v1/jobs/' + arguments[0]))"
-        ".map(e => e.startTime)", job_id)  # fmt: skip
+        ".map(e => e.startTime)",
+        job_id,
+    )
     gaps = [b - a for a, b in zip(polls, polls[1:], strict=False)]
     assert gaps and min(gaps) >= 900, f"polled faster than Retry-After (1 s): {gaps}"
 
     job = api.get(f"/v1/jobs/{job_id}").json()
     result = job["result"]
     assert page.find("#verdict-text").get_attribute("data-verdict") == result["verdict"]
-    assert number(page.find("#verdict-gauge .gauge-fill"), "data-probability") == pytest.approx(result["probability"])
+    assert number(page.find("#verdict-gauge .gauge-fill"), "data-probability") == pytest.approx(
+        result["probability"]
+    )
     assert number(page.find("#verdict-gauge .gauge-threshold"), "data-threshold") == result["threshold"]
     assert f"{result['probability'] * 100:.1f}%" in page.text("#verdict")
     assert "untrained" in page.text("#model-warning")
 
     # the timeline: one step per segment, at the segment's probability
     steps = page.find_all("#timeline-chart .segment")
-    assert [number(s, "data-probability") for s in steps] == pytest.approx([s["probability"] for s in result["segments"]])
-    page.wait_for(lambda: len(page.find_all("#timeline-chart .face-dot")) == result["faces_scored"], what="face dots")
+    assert [number(s, "data-probability") for s in steps] == pytest.approx(
+        [s["probability"] for s in result["segments"]]
+    )
+    page.wait_for(
+        lambda: len(page.find_all("#timeline-chart .face-dot")) == result["faces_scored"], what="face dots"
+    )
 
     # face thumbnails and heatmaps, fetched from the artifacts endpoint and decoded by the browser
     page.wait_for(lambda: len(page.find_all("#face-grid img[data-state=loaded]")) >= 2, 20, "face images")
-    sizes = page.js("return [...document.querySelectorAll('#face-grid img')].map(i => [i.className, i.naturalWidth])")
+    sizes = page.js(
+        "return [...document.querySelectorAll('#face-grid img')].map(i => [i.className, i.naturalWidth])"
+    )
     assert {cls for cls, w in sizes if w > 0} == {"face-thumb", "face-heatmap"}
     shown = [number(li, "data-probability") for li in page.find_all("#face-grid .face-card")]
     assert shown == sorted(shown, reverse=True), "most suspicious faces first"
@@ -152,7 +172,9 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
     # the full JSON download is the API's document
     downloads = tmp_path / "downloads"
     downloads.mkdir()
-    page.driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    page.driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
     page.find("#download-json").click()
     saved = downloads / f"deepfakestream-job-{job_id}.json"
     page.wait_for(lambda: saved.is_file() and saved.stat().st_size > 0, what="the JSON download")
@@ -163,10 +185,20 @@ def test_upload_progress_live_status_and_the_verdict_with_its_evidence(
 
     # a phone: nothing wider than the screen, the charts redrawn at the phone's width
     page.set_size(390, 844)
-    page.wait_for(lambda: page.js("return document.documentElement.scrollWidth <= window.innerWidth"), what="no sideways scroll")
-    page.wait_for(lambda: abs(page.js("return document.querySelector('#timeline-chart').viewBox.baseVal.width")
-                              - page.js("return document.querySelector('#timeline .chart-holder').clientWidth")) < 10,
-                  what="the timeline redrawn at phone width")  # fmt: skip
+    page.wait_for(
+        lambda: page.js("return document.documentElement.scrollWidth <= window.innerWidth"),
+        what="no sideways scroll",
+    )
+    page.wait_for(
+        lambda: (
+            abs(
+                page.js("return document.querySelector('#timeline-chart').viewBox.baseVal.width")
+                - page.js("return document.querySelector('#timeline .chart-holder').clientWidth")
+            )
+            < 10
+        ),
+        what="the timeline redrawn at phone width",
+    )
     page.js("document.getElementById('verdict').scrollIntoView()")
     page.screenshot("job-phone", docs=True)
 
@@ -182,7 +214,10 @@ def test_a_file_the_server_refuses_shows_the_servers_message(
     page.wait("#dropzone")
     page.find("#file").send_keys(str(notes))
     page.wait_for(lambda: "not a supported file type" in page.text("#upload-error"), what="the type check")
-    assert "MP4" in page.text("#upload-error") and page.find("#start-upload").get_attribute("disabled") is not None
+    assert (
+        "MP4" in page.text("#upload-error")
+        and page.find("#start-upload").get_attribute("disabled") is not None
+    )
 
     # drag and drop: one file at a time, checked like a picked one
     drop = """
@@ -202,7 +237,9 @@ return dragging && !zone.classList.contains("dragging");
     assert page.find("#start-upload").get_attribute("disabled") is None
 
     # text named .mp4 passes the browser's check; the server reads the content and refuses it
-    expected = httpx.post(stack.api_url + "/v1/jobs", files={"file": (text_file.name, text_file.read_bytes())}).json()
+    expected = httpx.post(
+        stack.api_url + "/v1/jobs", files={"file": (text_file.name, text_file.read_bytes())}
+    ).json()
     upload_through_the_page(page, stack, text_file)
     page.find("#start-upload").click()
     page.wait_for(lambda: expected["detail"] in page.text("#upload-error"), what="the server's message")
@@ -212,7 +249,13 @@ return dragging && !zone.classList.contains("dragging");
 
 
 def test_jobs_list_filters_pages_and_opens_a_job(
-    page: Browser, stack: Stack, api: httpx.Client, pg_database_url: str, s3: Minio, noface_clip: Path, corrupt_clip: Path
+    page: Browser,
+    stack: Stack,
+    api: httpx.Client,
+    pg_database_url: str,
+    s3: Minio,
+    noface_clip: Path,
+    corrupt_clip: Path,
 ) -> None:
     # a clip without a face and a broken one, through the real pipeline
     for clip in (noface_clip, corrupt_clip):
@@ -222,18 +265,26 @@ def test_jobs_list_filters_pages_and_opens_a_job(
     page.open(stack.api_url + "/#/jobs")
     page.wait("#jobs-table")
     rows = page.find_all("#jobs-table tbody tr")
-    assert [r.get_attribute("data-job-id") for r in rows] == [j["id"] for j in api.get("/v1/jobs").json()["items"]]
+    assert [r.get_attribute("data-job-id") for r in rows] == [
+        j["id"] for j in api.get("/v1/jobs").json()["items"]
+    ]
     assert "Failed" in rows[0].text and "No face found" in rows[1].text
     assert page.audit() == []
     page.screenshot("jobs", docs=True)
 
     # filter: only the failed ones
-    page.js("const s = document.getElementById('status-filter'); s.value = 'failed'; s.dispatchEvent(new Event('change'))")
+    page.js(
+        "const s = document.getElementById('status-filter'); s.value = 'failed'; s.dispatchEvent(new Event('change'))"
+    )
     failed = [j["id"] for j in api.get("/v1/jobs", params={"status": "failed"}).json()["items"]]
     assert failed
-    page.wait_for(lambda: "status=failed" in page.driver.current_url
-                  and [r.get_attribute("data-job-id") for r in page.find_all("#jobs-table tbody tr")] == failed,
-                  what="the failed filter")  # fmt: skip
+    page.wait_for(
+        lambda: (
+            "status=failed" in page.driver.current_url
+            and [r.get_attribute("data-job-id") for r in page.find_all("#jobs-table tbody tr")] == failed
+        ),
+        what="the failed filter",
+    )
     # a failed job's page says why, in the server's words
     page.find(f'#jobs-table tr[data-job-id="{failed[0]}"] a').click()
     error = api.get(f"/v1/jobs/{failed[0]}").json()["error"]
@@ -263,7 +314,10 @@ def test_jobs_list_filters_pages_and_opens_a_job(
     page.wait("#jobs-table")
     page.js("document.getElementById('refresh-jobs').focus()")
     page.driver.switch_to.active_element.send_keys(Keys.TAB)
-    page.wait_for(lambda: page.js("return document.activeElement.classList.contains('job-link')"), what="focus on the first job")
+    page.wait_for(
+        lambda: page.js("return document.activeElement.classList.contains('job-link')"),
+        what="focus on the first job",
+    )
     assert page.js("return getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.driver.switch_to.active_element.send_keys(Keys.ENTER)
     page.wait_for(lambda: page.driver.current_url.endswith(f"#/jobs/{expected[0]}"), what="the job page")
@@ -290,8 +344,10 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     page.find("form button[type=submit]").click()
     # back where the person wanted to go, images fetched with the key
     page.wait_for(lambda: page.driver.current_url.endswith(f"#/jobs/{job.id}"), what="the job page")
-    page.wait_for(lambda: len(page.find_all("#face-grid img[data-state=loaded]")) == len(job.artifacts),
-                  what="face images fetched with the key")  # fmt: skip
+    page.wait_for(
+        lambda: len(page.find_all("#face-grid img[data-state=loaded]")) == len(job.artifacts),
+        what="face images fetched with the key",
+    )
     assert page.js("return sessionStorage.getItem('dfs.apiKey')") == token
     # the served (bundled demo) model card: its caution, what it was trained on, what it measured
     page.wait_for(lambda: page.find_all("#model-metrics table"), what="the metrics table")
@@ -299,8 +355,12 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     assert card["warning"] in page.text("#model-card-warning")
     assert card["training"]["description"] in page.text("#model-training")
     rows = page.find_all("#model-metrics tr.metric-row")
-    assert len(rows) == sum(1 for m in card["metrics"].values() for v in m.values() if isinstance(v, dict) and "f1" in v)
-    assert "seeded" in page.text("#model-mismatch"), "the job was scored by another checkpoint than the served one"
+    assert len(rows) == sum(
+        1 for m in card["metrics"].values() for v in m.values() if isinstance(v, dict) and "f1" in v
+    )
+    assert "seeded" in page.text("#model-mismatch"), (
+        "the job was scored by another checkpoint than the served one"
+    )
     assert page.audit() == []
     assert page.js("return localStorage.length") == 0, "the key is kept for this tab only"
 
@@ -310,7 +370,9 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
     assert "Signed out" in page.text("#flash")
 
 
-def test_delete_a_job(page: Browser, stack: Stack, api: httpx.Client, pg_database_url: str, s3: Minio) -> None:
+def test_delete_a_job(
+    page: Browser, stack: Stack, api: httpx.Client, pg_database_url: str, s3: Minio
+) -> None:
     assert api.get("/v1/config").json()["features"]["delete_job"], "the API must serve DELETE /v1/jobs/{id}"
     job = seed_completed_job(pg_database_url, s3, "dfs-test", "local", segments=1)
     page.open(stack.api_url + f"/#/jobs/{job.id}")
@@ -320,7 +382,9 @@ def test_delete_a_job(page: Browser, stack: Stack, api: httpx.Client, pg_databas
     page.find("#confirm-delete").click()
     page.wait_for(lambda: page.driver.current_url.endswith("#/jobs"), what="the jobs list")
     # the summary reads "Loading jobs…" until the list has been fetched and drawn
-    page.wait_for(lambda: (t := page.text("#jobs-summary")) and "Loading" not in t, what="the jobs list loaded")
+    page.wait_for(
+        lambda: (t := page.text("#jobs-summary")) and "Loading" not in t, what="the jobs list loaded"
+    )
     assert "deleted" in page.text("#flash")
 
     def listed() -> list[str | None]:
@@ -349,7 +413,9 @@ def test_webhook_deliveries_are_shown_as_they_are_tried(
     page.wait("#verdict-text", timeout=60)
     assert '{"case":"web-1"}' in page.text("#media-facts")
 
-    page.wait_for(lambda: page.find_all("#deliveries .delivery[data-status=succeeded]"), 30, "the delivery to succeed")
+    page.wait_for(
+        lambda: page.find_all("#deliveries .delivery[data-status=succeeded]"), 30, "the delivery to succeed"
+    )
     section = page.text("#deliveries")
     assert "job.completed" in section and hook in section
     codes = [r.find_elements("css selector", "td")[2].text for r in page.find_all("#deliveries tbody tr")]

@@ -45,13 +45,17 @@ def allow_loopback(monkeypatch: pytest.MonkeyPatch) -> Settings:
     return get_settings()
 
 
-def test_a_callback_that_resolves_to_loopback_is_refused_at_send_time(embedded_settings: Settings, rx: Receiver) -> None:
+def test_a_callback_that_resolves_to_loopback_is_refused_at_send_time(
+    embedded_settings: Settings, rx: Receiver
+) -> None:
     # `localhost` passes no submit-time DNS check here (as a rebinding name would); the send-time check catches it
     job_id = finished_job(rx.url("/hook/internal", "200").replace("127.0.0.1", "localhost"))
     delivery_id = record_finished(job_id, embedded_settings)
     assert delivery_id is not None
     outcome = attempt(delivery_id, embedded_settings)
-    assert outcome is not None and outcome.status == DeliveryStatus.failed.value and outcome.retry_in_s is None
+    assert (
+        outcome is not None and outcome.status == DeliveryStatus.failed.value and outcome.retry_in_s is None
+    )
     assert rx.received("/hook/internal") == []
     with session_scope() as s:
         [d] = deliveries_of(s, job_id)

@@ -35,14 +35,19 @@ def test_internal_addresses_are_refused_at_submit(url: str) -> None:
     assert err.value.extra["errors"][0]["field"] == "callback_url"
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "//example.com", "http://", "http://x:99999/"])
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/x", "file:///etc/passwd", "//example.com", "http://", "http://x:99999/"]
+)
 def test_only_absolute_http_urls(url: str) -> None:
     with pytest.raises(InvalidRequest):
         validate_callback_url(url, [])
 
 
 def test_public_urls_and_allow_listed_networks_pass() -> None:
-    assert validate_callback_url(" https://hooks.example.com/dfs?x=1 ", []) == "https://hooks.example.com/dfs?x=1"
+    assert (
+        validate_callback_url(" https://hooks.example.com/dfs?x=1 ", [])
+        == "https://hooks.example.com/dfs?x=1"
+    )
     assert validate_callback_url("http://8.8.8.8/", []) == "http://8.8.8.8/"
     assert validate_callback_url("http://10.20.3.4/", ["10.20.0.0/16"]) == "http://10.20.3.4/"
     with pytest.raises(InvalidRequest):

@@ -53,7 +53,10 @@ def test_rotation_sends_one_signature_per_secret_and_either_verifies() -> None:
         {"webhook-timestamp": str(int(time.time()) - 301)},
         {"webhook-timestamp": str(int(time.time()) + 301)},
         {"webhook-timestamp": "soon"},
-        {"webhook-signature": "v2," + sign(SPEC_SECRET, "msg_1", int(time.time()), b'{"a": 1}').split(",")[1]},
+        {
+            "webhook-signature": "v2,"
+            + sign(SPEC_SECRET, "msg_1", int(time.time()), b'{"a": 1}').split(",")[1]
+        },
         {"webhook-signature": None},
     ],
 )

@@ -52,7 +52,8 @@ def list_faces(
     session: SessionDep,
     principal: PrincipalDep,
     evidence: Annotated[
-        bool, Query(description="Only the faces with a stored thumbnail (the most suspicious of each segment).")
+        bool,
+        Query(description="Only the faces with a stored thumbnail (the most suspicious of each segment)."),
     ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     cursor: Annotated[
@@ -64,7 +65,9 @@ def list_faces(
     deleted = job.media_deleted_at is not None
     if deleted and evidence:
         return FaceList(items=[], next_cursor=None)
-    faces, after = repo.list_faces(session, job_id, evidence_only=evidence, limit=limit, after=parse_face_cursor(cursor))
+    faces, after = repo.list_faces(
+        session, job_id, evidence_only=evidence, limit=limit, after=parse_face_cursor(cursor)
+    )
     return FaceList(
         items=[face_public(f, media_deleted=deleted) for f in faces],
         next_cursor=".".join(str(v) for v in after) if after else None,
@@ -75,7 +78,10 @@ def list_faces(
     "/jobs/{job_id}/artifacts/{name:path}",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {t: {} for t in sorted(set(ARTIFACT_TYPES.values()))}, "description": "The artifact."},
+        200: {
+            "content": {t: {} for t in sorted(set(ARTIFACT_TYPES.values()))},
+            "description": "The artifact.",
+        },
         **problem_responses(404, 503),
     },
     summary="Stream one of the job's artifacts (face thumbnails, heatmap overlays)",

@@ -104,13 +104,17 @@ async def create_job(
     if key is not None:
         claim = await anyio.to_thread.run_sync(idempotency.claim_key, principal.tenant_id, key, settings)
         if claim.state == "in_flight":
-            raise Conflict(f"a request with {idempotency.HEADER} {key!r} is still being processed; retry later")
+            raise Conflict(
+                f"a request with {idempotency.HEADER} {key!r} is still being processed; retry later"
+            )
         if claim.state == "done":
             job = await _replay(request, settings, principal, claim, is_json)
             response.headers["Idempotent-Replayed"] = "true"
             return present(job, settings, response, created=True)
     try:
-        await anyio.to_thread.run_sync(submit.assert_can_start, principal, settings)  # before reading the body
+        await anyio.to_thread.run_sync(
+            submit.assert_can_start, principal, settings
+        )  # before reading the body
         if is_json:
             job = await _create_from_upload(request, settings, principal, store, key)
         else:
@@ -130,12 +134,17 @@ async def _create_from_multipart(
 ) -> Job:
     job_id = new_ulid()
     upload = StreamingUpload(
-        request.headers["content-type"], store, lambda mt: source_key(job_id, mt.ext), settings.max_upload_bytes
+        request.headers["content-type"],
+        store,
+        lambda mt: source_key(job_id, mt.ext),
+        settings.max_upload_bytes,
     )
     parsed = await upload.run(request.stream())
     assert parsed.media_type is not None and parsed.stored_key is not None
     try:
-        callback_url = validate_callback_url(parsed.fields.get("callback_url"), settings.webhook_allowed_networks)
+        callback_url = validate_callback_url(
+            parsed.fields.get("callback_url"), settings.webhook_allowed_networks
+        )
         metadata = submit.parse_metadata(parsed.fields.get("metadata"), settings)
         new = submit.NewJob(
             job_id=job_id,
@@ -203,10 +212,12 @@ async def _replay(
     if is_json:
         _, digest = _json_fields(await _read_json(request), settings)
     else:
-        parsed = await StreamingUpload(request.headers["content-type"], None, None, settings.max_upload_bytes).run(
-            request.stream()
+        parsed = await StreamingUpload(
+            request.headers["content-type"], None, None, settings.max_upload_bytes
+        ).run(request.stream())
+        callback_url = validate_callback_url(
+            parsed.fields.get("callback_url"), settings.webhook_allowed_networks
         )
-        callback_url = validate_callback_url(parsed.fields.get("callback_url"), settings.webhook_allowed_networks)
         metadata = submit.parse_metadata(parsed.fields.get("metadata"), settings)
         digest = submit.multipart_fingerprint(parsed.sha256, parsed.filename, callback_url, metadata)
     if digest != claim.fingerprint:
@@ -223,17 +234,23 @@ async def _replay(
 
 
 @router.get("/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404), summary="Get a job")
-def get_job(job_id: str, response: Response, session: SessionDep, settings: SettingsDep, principal: PrincipalDep) -> JobPublic:
+def get_job(
+    job_id: str, response: Response, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+) -> JobPublic:
     return present(repo.get_job(session, job_id, principal.tenant_id), settings, response)
 
 
-@router.get("/jobs", response_model=JobList, responses=problem_responses(422), summary="List jobs, newest first")
+@router.get(
+    "/jobs", response_model=JobList, responses=problem_responses(422), summary="List jobs, newest first"
+)
 def list_jobs(
     session: SessionDep,
     principal: PrincipalDep,
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(max_length=26, description="`next_cursor` of the previous page.")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=26, description="`next_cursor` of the previous page.")
+    ] = None,
 ) -> JobList:
     jobs, next_cursor = repo.list_jobs(
         session, principal.tenant_id, status=status.value if status else None, limit=limit, cursor=cursor
@@ -247,7 +264,10 @@ def list_jobs(
 @router.delete(
     "/jobs/{job_id}",
     response_model=JobPublic,
-    responses={204: {"description": "The job and everything about it were purged (`purge=true`)."}, **problem_responses(404, 503)},
+    responses={
+        204: {"description": "The job and everything about it were purged (`purge=true`)."},
+        **problem_responses(404, 503),
+    },
     summary="Cancel a job and delete its media (or purge it entirely)",
     description=(
         "An unfinished job is cancelled: queued work is revoked, a running detector stops at its next batch, "

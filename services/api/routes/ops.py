@@ -40,7 +40,9 @@ async def readyz(settings: SettingsDep) -> JSONResponse:
     await check("broker", ping_broker)
     await check("storage", lambda: get_store(settings).ping())
     ok = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+    return JSONResponse(
+        {"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -25,8 +25,8 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
     responses=problem_responses(413, 422, 501, 503),
     summary="Get a presigned URL to upload a large file straight to object storage",
     description=(
-        "PUT the file's bytes to `url` before `expires_at` (e.g. `curl -T clip.mp4 \"$url\"`), then start the "
-        "job with `POST /v1/jobs` and the JSON body `{\"upload_id\": ...}`. The file's real type and size are "
+        'PUT the file\'s bytes to `url` before `expires_at` (e.g. `curl -T clip.mp4 "$url"`), then start the '
+        'job with `POST /v1/jobs` and the JSON body `{"upload_id": ...}`. The file\'s real type and size are '
         "checked then. Needs an S3 object store: a deployment on the local-folder store answers 501."
     ),
 )
@@ -60,4 +60,6 @@ def create_upload(
     )
     session.add(upload)
     session.flush()  # committed by the session dependency before the answer goes out
-    return UploadPublic(upload_id=upload_id, url=url, expires_at=upload.expires_at, max_bytes=upload.max_bytes)
+    return UploadPublic(
+        upload_id=upload_id, url=url, expires_at=upload.expires_at, max_bytes=upload.max_bytes
+    )

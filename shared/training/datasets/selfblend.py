@@ -51,13 +51,18 @@ def blend_mask(
         draw.polygon(hull, fill=255)
     else:
         x1, y1, x2, y2 = box
-        cx, cy = (x1 + x2) / 2 + rng.uniform(-0.03, 0.03) * size, (y1 + y2) / 2 + rng.uniform(-0.02, 0.06) * size
+        cx, cy = (
+            (x1 + x2) / 2 + rng.uniform(-0.03, 0.03) * size,
+            (y1 + y2) / 2 + rng.uniform(-0.02, 0.06) * size,
+        )
         rx = (x2 - x1) / 2 * rng.uniform(0.6, 0.85)
         ry = (y2 - y1) / 2 * rng.uniform(0.75, 1.0)
         # a jagged ellipse: random radius per angle, so boundaries are not all alike
         angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
         wobble = rng.uniform(0.9, 1.1, size=angles.shape)
-        poly = [(cx + rx * w * np.cos(a), cy + ry * w * np.sin(a)) for a, w in zip(angles, wobble, strict=True)]
+        poly = [
+            (cx + rx * w * np.cos(a), cy + ry * w * np.sin(a)) for a, w in zip(angles, wobble, strict=True)
+        ]
         draw.polygon(poly, fill=255)
     img = img.filter(ImageFilter.GaussianBlur(rng.uniform(*cfg.blur_sigma) * size / 224))
     mask = np.asarray(img, dtype=np.float32) / 255.0
@@ -70,7 +75,10 @@ def _convex_hull(pts: np.ndarray) -> list[int]:
     idx = sorted(range(len(pts)), key=lambda i: (pts[i][0], pts[i][1]))
 
     def cross(o: int, a: int, b: int) -> float:
-        return float((pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1]) - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0]))
+        return float(
+            (pts[a][0] - pts[o][0]) * (pts[b][1] - pts[o][1])
+            - (pts[a][1] - pts[o][1]) * (pts[b][0] - pts[o][0])
+        )
 
     lower: list[int] = []
     for i in idx:
@@ -87,7 +95,9 @@ def _convex_hull(pts: np.ndarray) -> list[int]:
 
 def is_grayscale(img: np.ndarray, tolerance: int = 4) -> bool:
     a = img.astype(np.int16)
-    return bool(np.abs(a[..., 0] - a[..., 1]).max() <= tolerance and np.abs(a[..., 1] - a[..., 2]).max() <= tolerance)
+    return bool(
+        np.abs(a[..., 0] - a[..., 1]).max() <= tolerance and np.abs(a[..., 1] - a[..., 2]).max() <= tolerance
+    )
 
 
 def jitter_source(face: np.ndarray, rng: np.random.Generator, cfg: BlendConfig) -> np.ndarray:
