@@ -18,6 +18,7 @@ from shared.broker import revoke_job_tasks
 from shared.config import Settings, get_settings
 from shared.db import IdempotencyKey, Job, JobStatus, SessionScope, Upload, repo, scope_for
 from shared.db.models import utcnow
+from shared.jobs.events import announce_finished
 from shared.storage import ObjectStore, get_store
 from shared.storage.keys import job_prefixes, upload_prefix
 
@@ -52,8 +53,6 @@ def cancel_and_delete(
     announced even if deleting the media then fails); its media is deleted in every case. With
     `purge` the row, its result and its delivery log go too (no webhook) and None is returned.
     NotFound when the job is not the tenant's; StorageUnavailable leaves the rest for retention."""
-    from shared.jobs.events import announce_finished
-
     sessions = sessions or scope_for(settings)
     with sessions() as s:
         job = repo.get_job(s, job_id, tenant_id, for_update=True)

@@ -138,3 +138,41 @@ def test_ml_code_never_touches_the_database_broker_or_jobs(package: str) -> None
         f"{where}: {name}" for name, where in imports().get(package, set()) if package_of(name) in forbidden
     ]
     assert hits == []
+
+
+def module_graph() -> dict[str, set[str]]:
+    """module -> the first-party modules it imports (module level or inside a function)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted([*ROOT.glob("shared/**/*.py"), *ROOT.glob("services/**/*.py")]):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for a in node.names:
+                    full = f"{node.module}.{a.name}"
+                    deps.add(full if is_module(full) else node.module)
+            elif isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names}
+        graph[module] = {d for d in deps if d.split(".")[0] in ("shared", "services") and d != module}
+    return graph
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import circle between modules either, lazy imports included (a lazy import is how a
+    circle usually hides). A package's __init__ re-exporting its modules is not a circle."""
+    graph = module_graph()
+    state: dict[str, str] = {}
+
+    def visit(module: str, trail: list[str]) -> None:
+        if state.get(module) == "done":
+            return
+        assert state.get(module) != "open", "import circle: " + " -> ".join([*trail, module])
+        state[module] = "open"
+        for dep in sorted(graph.get(module, set())):
+            if module.startswith(dep + "."):  # a module importing its own package's __init__
+                continue
+            visit(dep, [*trail, module])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        visit(module, [])
