@@ -6,13 +6,12 @@ mapping a name to its config class and its network class live here, torch-free, 
 card (`shared.model.card`, read by the torch-free API) and the torch code (`shared.model.network`,
 `shared.model.checkpoint`) both import from this module and never from each other.
 
-Adding an architecture: a config class here, a network class in `shared.model.network`, one
-entry in `ARCHITECTURES`.
+Adding an architecture: a config class and an entry in `ARCHITECTURES` here, a network class
+and an entry in `shared.model.network.NETWORKS`.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,22 +128,15 @@ class RGBNetworkConfig:
 
 @dataclass(frozen=True)
 class Architecture:
-    """One registry entry: the code's version of it, its config class, and where its network
-    class lives (`module:Class`, imported only when a network is built, since that needs torch)."""
+    """One registry entry: the code's version of it and its config class. Its network class is
+    registered under the same name in `shared.model.network.NETWORKS` (that needs torch)."""
 
     version: int
     config: Any  # NetworkConfig | RGBNetworkConfig class: `from_dict(dict) -> config`
-    network: str
-
-    def network_class(self) -> Any:
-        module, _, name = self.network.partition(":")
-        return getattr(importlib.import_module(module), name)
 
 
-#: architecture name → its version in this code, config class and network class
+#: architecture name → its version in this code and its config class
 ARCHITECTURES: dict[str, Architecture] = {
-    ARCHITECTURE: Architecture(ARCHITECTURE_VERSION, NetworkConfig, "shared.model.network:SRMEfficientNet"),
-    RGB_ARCHITECTURE: Architecture(
-        RGB_ARCHITECTURE_VERSION, RGBNetworkConfig, "shared.model.network:RGBEfficientNet"
-    ),
+    ARCHITECTURE: Architecture(ARCHITECTURE_VERSION, NetworkConfig),
+    RGB_ARCHITECTURE: Architecture(RGB_ARCHITECTURE_VERSION, RGBNetworkConfig),
 }

@@ -18,16 +18,13 @@ import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, Field
 
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
 from shared.model.architectures import ARCHITECTURE, ARCHITECTURE_VERSION, ARCHITECTURES
-
-if TYPE_CHECKING:  # pragma: no cover
-    import torch
 
 FORMAT = "deepfakestream.checkpoint"
 FORMAT_VERSION = 1
@@ -61,10 +58,6 @@ class CheckpointMeta(BaseModel):
     def network_config(self) -> Any:
         """NetworkConfig or RGBNetworkConfig, by architecture (torch-free)."""
         return ARCHITECTURES[self.architecture].config.from_dict(self.network)
-
-    def build(self) -> torch.nn.Module:
-        """A network of the architecture this card describes (untrained weights; imports torch)."""
-        return ARCHITECTURES[self.architecture].network_class()(self.network_config)  # type: ignore[no-any-return]
 
 
 def read_meta(path: Path) -> CheckpointMeta:

@@ -22,7 +22,7 @@ from shared.config import Settings
 from shared.errors import ModelError
 from shared.model.architectures import ARCHITECTURE, ARCHITECTURES, BACKBONES, NetworkConfig
 from shared.model.card import FORMAT, FORMAT_VERSION, CheckpointMeta, read_meta, resolve_checkpoint
-from shared.model.network import SRMEfficientNet
+from shared.model.network import SRMEfficientNet, build_network
 from shared.types import ModelIdentity
 
 
@@ -144,7 +144,7 @@ def load_checkpoint(
     path = resolve_checkpoint(ref, settings)
     meta = read_meta(path)
     check_compatible(meta)
-    model = meta.build()
+    model = build_network(meta.architecture, meta.network_config)
     try:
         state = load_file(str(path))
     except Exception as exc:

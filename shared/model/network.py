@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from shared.model.architectures import NetworkConfig, RGBNetworkConfig
+from shared.model.architectures import ARCHITECTURE, RGB_ARCHITECTURE, NetworkConfig, RGBNetworkConfig
 from shared.model.srm import SRMFilter
 
 
@@ -110,6 +110,18 @@ class RGBEfficientNet(nn.Module):
         logit = self.fc(self.dropout(f.mean(dim=(2, 3))))[:, 0]
         cam = torch.einsum("bchw,c->bhw", f, self.fc.weight[0]) + self.fc.bias[0]
         return logit, torch.sigmoid(cam)
+
+
+#: architecture name (`shared.model.architectures.ARCHITECTURES`) → its network class
+NETWORKS: dict[str, type[nn.Module]] = {
+    ARCHITECTURE: SRMEfficientNet,
+    RGB_ARCHITECTURE: RGBEfficientNet,
+}
+
+
+def build_network(architecture: str, config: NetworkConfig | RGBNetworkConfig) -> nn.Module:
+    """An untrained network of `architecture`, shaped by its config."""
+    return NETWORKS[architecture](config)  # type: ignore[call-arg]
 
 
 def forward(model: nn.Module, x: torch.Tensor, device: str) -> tuple[torch.Tensor, torch.Tensor]:
