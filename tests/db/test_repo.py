@@ -15,8 +15,9 @@ from sqlalchemy import update
 from shared.db import Job, SessionScope, repo, scope_for
 from shared.db.models import utcnow
 from shared.errors import NotFound
-from shared.ids import new_ulid
+from shared.storage.keys import segment_key
 from shared.types import ScoredFace
+from tests.support.seed import add_job
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -33,30 +34,7 @@ def tenant() -> str:
 
 
 def new_job(sessions: SessionScope, tenant: str, *, segments: int = 0, status: str = "queued") -> str:
-    job_id = new_ulid()
-    with sessions() as s:
-        s.add(
-            Job(
-                id=job_id,
-                tenant_id=tenant,
-                status=status,
-                media_kind="video",
-                content_type="video/mp4",
-                size_bytes=1000,
-                source_key=f"uploads/{job_id}/source.mp4",
-            )
-        )
-        s.flush()
-        if segments:
-            repo.insert_segments(
-                s,
-                job_id,
-                [
-                    {"index": i, "start_s": 2.0 * i, "end_s": 2.0 * i + 2, "object_key": f"k{i}"}
-                    for i in range(segments)
-                ],
-            )
-    return job_id
+    return add_job(sessions, tenant=tenant, segments=segments, status=status)
 
 
 def face(frame: int, index: int, p: float) -> ScoredFace:
@@ -138,9 +116,9 @@ def test_inserting_segments_again_keeps_the_first_rows(sessions: SessionScope, t
     with sessions() as s:
         segs = repo.segments_of(s, job_id)
         assert [(g.index, g.start_s, g.object_key) for g in segs] == [
-            (0, 0.0, "k0"),
-            (1, 2.0, "k1"),
-            (2, 4.0, "k2"),
+            (0, 0.0, segment_key(job_id, 0)),
+            (1, 2.0, segment_key(job_id, 1)),
+            (2, 4.0, segment_key(job_id, 2)),
         ]
         assert repo.get_job(s, job_id).segments_total == 3
 

@@ -12,7 +12,8 @@ from shared.jobs.events import record_finished
 from shared.jobs.work import Next, aggregate_job
 from shared.types import ScoredFace
 from shared.webhooks.delivery import deliveries_of
-from tests.jobs.conftest import MODEL, RESULT, add_job
+from tests.jobs.conftest import MODEL, RESULT
+from tests.support.seed import add_job
 
 
 def test_the_terminal_event_is_recorded_once(embedded_settings: Any, sessions: SessionScope) -> None:

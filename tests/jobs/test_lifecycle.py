@@ -11,7 +11,8 @@ from shared.errors import NotFound
 from shared.jobs.lifecycle import cancel_and_delete
 from shared.storage import ObjectStore
 from shared.webhooks.delivery import deliveries_of
-from tests.jobs.conftest import RESULT, add_job
+from tests.jobs.conftest import RESULT
+from tests.support.seed import add_job
 
 
 def store_media(store: ObjectStore, job_id: str) -> None:

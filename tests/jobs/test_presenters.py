@@ -12,7 +12,8 @@ from shared.db import SessionScope, WebhookDelivery, repo
 from shared.jobs.events import record_finished
 from shared.jobs.presenters import job_document
 from shared.jobs.schemas import JobPublic
-from tests.jobs.conftest import RESULT, add_job
+from tests.jobs.conftest import RESULT
+from tests.support.seed import add_job
 
 
 def test_the_webhook_payload_is_the_api_document(embedded_settings: Any, sessions: SessionScope) -> None:

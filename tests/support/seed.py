@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 from minio import Minio
 
 from shared.access.auth import generate_key
-from shared.db import ApiKey, Face, Job, JobStatus, Tenant, session_scope
+from shared.db import ApiKey, Face, Job, JobStatus, SessionScope, Tenant, repo, session_scope
 from shared.db.models import utcnow
 from shared.ids import new_ulid
-from shared.storage.keys import face_artifact_keys, source_key
+from shared.storage.keys import face_artifact_keys, segment_key, source_key
 
 
 def jpeg_bytes(colour: tuple[int, int, int], size: int = 32) -> bytes:
@@ -131,3 +132,40 @@ def seed_completed_job(
                 )
             )
     return SeededJob(id=job_id, faces=faces, artifacts=artifacts)
+
+
+def add_job(
+    sessions: SessionScope, *, tenant: str = "local", status: str = "queued", segments: int = 0, **values: Any
+) -> str:
+    """A job row (a 1000-byte MP4 upload) in `status`, with `segments` pending segment rows and
+    any other column set from `values`; returns its id."""
+    job_id = new_ulid()
+    with sessions() as s:
+        s.add(
+            Job(
+                id=job_id,
+                tenant_id=tenant,
+                status=status,
+                media_kind="video",
+                content_type="video/mp4",
+                size_bytes=1000,
+                source_key=f"uploads/{job_id}/source.mp4",
+                **values,
+            )
+        )
+        s.flush()
+        if segments:
+            repo.insert_segments(
+                s,
+                job_id,
+                [
+                    {
+                        "index": i,
+                        "start_s": 2.0 * i,
+                        "end_s": 2.0 * i + 2,
+                        "object_key": segment_key(job_id, i),
+                    }
+                    for i in range(segments)
+                ],
+            )
+    return job_id
