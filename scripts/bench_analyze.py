@@ -56,26 +56,10 @@ def main() -> None:
     from shared.pipeline.runner import analyze_file
 
     with tempfile.TemporaryDirectory(prefix="dfs-bench-") as tmp:
+        make = partial(make_clip, seconds=args.seconds, width=1280, height=720, fps=30, bitrate="5M", grain=12)
         clips = {
-            "2 s GOP": make_clip(
-                Path(tmp) / "gop2.mp4",
-                seconds=args.seconds,
-                width=1280,
-                height=720,
-                fps=30,
-                bitrate="5M",
-                grain=12,
-            ),
-            "x264 default GOP (250)": make_clip(
-                Path(tmp) / "gop250.mp4",
-                seconds=args.seconds,
-                width=1280,
-                height=720,
-                fps=30,
-                bitrate="5M",
-                grain=12,
-                keyint=250,
-            ),
+            "2 s GOP": make(Path(tmp) / "gop2.mp4"),
+            "x264 default GOP (250)": make(Path(tmp) / "gop250.mp4", keyint=250),
         }
         print(
             f"# {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "
