@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -56,7 +57,9 @@ def main() -> None:
     from shared.pipeline.runner import analyze_file
 
     with tempfile.TemporaryDirectory(prefix="dfs-bench-") as tmp:
-        make = partial(make_clip, seconds=args.seconds, width=1280, height=720, fps=30, bitrate="5M", grain=12)
+        make = partial(
+            make_clip, seconds=args.seconds, width=1280, height=720, fps=30, bitrate="5M", grain=12
+        )
         clips = {
             "2 s GOP": make(Path(tmp) / "gop2.mp4"),
             "x264 default GOP (250)": make(Path(tmp) / "gop250.mp4", keyint=250),
