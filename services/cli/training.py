@@ -324,8 +324,73 @@ def export_fp16_cmd(src: Path, dst: Path) -> None:
     click.echo(str(dst))
 
 
+@click.command("train-bundled")
+@click.option(
+    "--corpus",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder made by `deepfakestream data fetch-faces` (default: <data dir>/corpus).",
+)
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Working folder: landmarks, rendered pairs, runs, calibration clips (reused when present).",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The fp16 checkpoint."
+)
+@click.option("--variant", type=click.Choice(["sbi", "sbi+swap"]), default="sbi", show_default=True)
+@click.option("--minutes", type=float, default=35.0, show_default=True, help="Training time budget.")
+@click.option("--views", type=int, default=16, show_default=True, help="Rendered pairs per training face.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=int, default=2, show_default=True, help="Rendering processes.")
+@click.option(
+    "--threads",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Torch threads for training (1: immune to the thread collapse of a loaded 2-core machine).",
+)
+@friendly_errors
+def train_bundled_cmd(
+    corpus: Path | None,
+    work: Path,
+    out: Path,
+    variant: str,
+    minutes: float,
+    views: int,
+    seed: int,
+    workers: int,
+    threads: int,
+) -> None:
+    """Build the bundled checkpoint from the package-registry face corpus (docs/model.md)."""
+    from shared.config import get_settings
+    from shared.errors import InvalidRequest
+    from shared.training.recipe import build_bundled
+
+    corpus = corpus or get_settings().data_dir / "corpus"
+    if not (corpus / "manifest.json").is_file():
+        raise InvalidRequest(
+            f"no face corpus at {corpus}: run `deepfakestream data fetch-faces --out {corpus}` first"
+        )
+    summary = build_bundled(
+        corpus,
+        work,
+        out,
+        variant=variant,
+        minutes=minutes,
+        views=views,
+        seed=seed,
+        workers=workers,
+        threads=threads,
+        log=lambda m: click.echo(m, err=True),
+    )
+    click.echo(json.dumps(summary, indent=2))
+
+
 def register(cli: click.Group) -> None:
-    for cmd in (extract_faces_cmd, train_cmd, evaluate_cmd, train_demo_cmd):
+    for cmd in (extract_faces_cmd, train_cmd, evaluate_cmd, train_demo_cmd, train_bundled_cmd):
         cli.add_command(cmd)
     model_group = cli.commands["model"]
     assert isinstance(model_group, click.Group)

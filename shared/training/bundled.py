@@ -111,15 +111,17 @@ def split_identities(
 
 
 def load_photo(corpus: Path, rel: str, max_side: int = 1600) -> tuple[np.ndarray, float]:
-    """A corpus photo as RGB uint8, shrunk to at most `max_side` px, and the scale applied."""
-    from PIL import Image, ImageOps
+    """A corpus photo as RGB uint8, shrunk to at most `max_side` px, and the scale applied.
 
-    with Image.open(corpus / rel) as im:
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        s = min(1.0, max_side / max(im.size))
-        if s < 1.0:
-            im = im.resize((round(im.width * s), round(im.height * s)), Image.Resampling.LANCZOS)
-        return np.asarray(im), s
+    Pixels as stored, like the corpus's face boxes (no EXIF rotation: the corpus has none)."""
+    from PIL import Image
+
+    with Image.open(corpus / rel) as src:
+        im = src.convert("RGB")
+    s = min(1.0, max_side / max(im.size))
+    if s < 1.0:
+        im = im.resize((round(im.width * s), round(im.height * s)), Image.Resampling.LANCZOS)
+    return np.asarray(im), s
 
 
 def corpus_landmarks(
@@ -416,7 +418,8 @@ def train_pairs(
     rng = np.random.default_rng(s.seed)
     model, cfg = build_model(s)
     model = model.to(memory_format=torch.channels_last)
-    decay, no_decay = [], []
+    decay: list[Any] = []
+    no_decay: list[Any] = []
     for name, p in model.named_parameters():
         (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
     opt = torch.optim.AdamW(

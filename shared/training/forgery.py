@@ -125,7 +125,7 @@ def alter(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out = img.astype(np.float32)
     if rng.random() < 0.3:
         out += rng.uniform(-20, 20, size=(1, 1, 3))
-    out8 = np.clip(out, 0, 255).astype(np.uint8)
+    out8: np.ndarray = np.clip(out, 0, 255).astype(np.uint8)
     if rng.random() < 0.3:
         out8 = _hsv_shift(out8, rng)
     if rng.random() < 0.3:
@@ -142,7 +142,8 @@ def alter(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         ident = np.zeros((3, 3), np.float32)
         ident[1, 1] = 1
         kernel = (1 - alpha) * ident + alpha * k
-        out8 = np.clip(cv2.filter2D(out8.astype(np.float32), -1, kernel), 0, 255).astype(np.uint8)
+        sharpened = cv2.filter2D(out8.astype(np.float32), -1, kernel)
+        out8 = np.clip(sharpened, 0, 255).astype(np.uint8)
     return out8
 
 

@@ -93,6 +93,7 @@ def build_bundled(
     val_views: int = 2,
     seed: int = 0,
     workers: int = 2,
+    threads: int = 1,
     calibrate: bool = True,
     max_fpr: float = 0.05,
     log: Callable[[str], None] = print,
@@ -134,7 +135,7 @@ def build_bundled(
         log,
     )
     log(f"pairs: train {len(train)} ({dict(Counter(train.kind.tolist()))}), validation {len(val)}")
-    settings = TrainSettings(max_minutes=minutes, seed=seed)
+    settings = TrainSettings(max_minutes=minutes, seed=seed, threads=threads)
     run = work / f"run-{tag}-s{seed}"
     run.mkdir(exist_ok=True)
     (run / "metrics.jsonl").unlink(missing_ok=True)
