@@ -99,6 +99,9 @@ def read_provenance(path: Path, media_type: MediaType, settings: Settings) -> di
             f"reading the manifest took longer than {settings.provenance_timeout_s:g} s and was stopped",
             present=_has_marker(path),
         )
+    except OSError as exc:  # the child could not even start (no memory for a fork, ...)
+        log.warning("the C2PA reader could not start", extra={"error": str(exc)})
+        doc = unreadable("dfs.readerFailed", "the manifest reader could not start", present=_has_marker(path))
     else:
         doc = _answer(proc, path, settings)
     if trust_problem is not None:
