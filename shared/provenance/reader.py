@@ -160,7 +160,11 @@ def read_manifest(path: str, media_format: str, trust_anchors_pem: str | None) -
     `media_format`). Every failure becomes a document; nothing raises."""
     import c2pa
 
-    settings: dict[str, Any] = {"verify": {"verify_trust": True}}
+    # Never reach the network: c2pa-rs would otherwise fetch a manifest from any URL a file
+    # names (a request from the worker to wherever the uploader chose) and OCSP responders.
+    settings: dict[str, Any] = {
+        "verify": {"verify_trust": True, "remote_manifest_fetch": False, "ocsp_fetch": False}
+    }
     if trust_anchors_pem:
         settings["trust"] = {"trust_anchors": trust_anchors_pem}
     try:
@@ -176,7 +180,14 @@ def read_manifest(path: str, media_format: str, trust_anchors_pem: str | None) -
         return absent()
     except c2pa.C2paError.NotSupported:
         return absent()  # a container C2PA does not define (Matroska, WebM) carries no manifest
-    except (c2pa.C2paError, ValueError, RecursionError, MemoryError) as exc:
+    except c2pa.C2paError as exc:
+        if isinstance(exc, c2pa.C2paError.RemoteManifest) or str(exc).startswith("Remote"):
+            return unreadable(
+                "dfs.remoteManifestNotFetched",
+                f"the manifest is stored remotely and remote manifests are not fetched ({exc})",
+            )
+        return unreadable("dfs.manifestUnreadable", f"the manifest could not be read: {exc}")
+    except (ValueError, RecursionError, MemoryError) as exc:
         return unreadable("dfs.manifestUnreadable", f"the manifest could not be read: {exc}")
     try:
         return summarise(store)

@@ -187,6 +187,40 @@ def test_a_corrupt_manifest_is_invalid_with_a_readable_reason(
     )
 
 
+def test_a_remote_manifest_is_never_fetched(
+    ca: SigningCA, media: dict[str, Path], settings: Settings, tmp_path: Path
+) -> None:
+    """A file may name any URL as its manifest's home: fetching it would be a request from the
+    worker to wherever the uploader chose. c2pa-rs fetches by default; the stage turns it off."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/manifest.c2pa"
+        remote = sign_media(media["jpg"], tmp_path / "remote.jpg", ca, remote_url=url)
+        doc = read_provenance(remote, JPEG, settings)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert requests == [], "the reader reached the network"
+    assert (doc["present"], doc["valid"]) == (True, False)
+    [error] = doc["validation_errors"]
+    assert error["code"] == "dfs.remoteManifestNotFetched" and url in error["explanation"]
+
+
 def test_a_manifest_whose_reading_exceeds_the_time_bound_is_stopped(
     ca: SigningCA, media: dict[str, Path], settings: Settings, tmp_path: Path
 ) -> None:

@@ -109,10 +109,11 @@ def sign_media(
     when: str | None = "2026-12-01T10:00:00Z",
     extra_assertions: list[dict[str, Any]] | None = None,
     action: str = "c2pa.created",
+    remote_url: str | None = None,
 ) -> Path:
     """`src` with a C2PA manifest signed by `ca`: one `action` (c2pa.created by default), its
     digital source type `source_type` (an IPTC name; None declares none, which c2pa.created
-    does not allow)."""
+    does not allow). With `remote_url` the manifest is not embedded: the file only points to it."""
     import c2pa
 
     created: dict[str, Any] = {"action": action, "softwareAgent": {"name": tool, "version": "2.1"}}
@@ -132,6 +133,9 @@ def sign_media(
         c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, ca.chain_pem, ca.key_pem, None)
     )
     with c2pa.Builder(manifest) as builder, src.open("rb") as fin, dest.open("w+b") as fout:
+        if remote_url:
+            builder.set_no_embed()
+            builder.set_remote_url(remote_url)
         builder.sign(signer, MIME[src.suffix], fin, fout)
     return dest
 
