@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import click
 
-from services.cli import integrator, provenance, training
+from services.cli import data, integrator, provenance, training
 from services.cli.common import friendly_errors
 
 
@@ -439,6 +439,7 @@ def healthcheck(component: str, url: str, max_age: float, ready: bool) -> None:
 # Commands contributed by other modules (training toolkit; tenants, API keys, client; provenance).
 training.register(cli)
 integrator.register(cli)
+data.register(cli)
 provenance.register(cli)
 
 

