@@ -32,6 +32,7 @@ TOP_LEVEL = {
     "keys",
     "submit",
     "job",  # integrators and operators
+    "data",  # face corpus
     "provenance",  # C2PA Content Credentials
 }
 
