@@ -129,6 +129,20 @@ class Settings(BaseSettings):
     )
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
 
+    # --- provenance (C2PA Content Credentials) -------------------------------------------
+    provenance_trust_anchors: Path | None = Field(
+        None,
+        description="PEM bundle of the C2PA trust anchors (root certificates) a signer must chain to for"
+        " `trusted: true`, e.g. the C2PA trust list. Unset: signatures are checked but every signer is"
+        " reported untrusted. See docs/provenance.md.",
+    )
+    provenance_timeout_s: float = Field(
+        30.0, gt=0, description="Reading and validating one upload's manifest takes at most this long."
+    )
+    provenance_max_memory_mb: int = Field(
+        1024, ge=128, description="Address-space limit of the process that reads an upload's manifest."
+    )
+
     # --- API ----------------------------------------------------------------------------
     max_upload_bytes: int = Field(4 * 1024**3, gt=0, description="Larger uploads are refused (413).")
     max_metadata_bytes: int = Field(4096, gt=0, description="Largest `metadata` JSON accepted with a job.")
@@ -250,6 +264,11 @@ class Settings(BaseSettings):
         for net in v:
             ipaddress.ip_network(net, strict=False)  # raises ValueError with a readable message
         return v
+
+    @field_validator("provenance_trust_anchors", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("data_dir", mode="after")
     @classmethod

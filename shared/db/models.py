@@ -145,6 +145,8 @@ class Job(Base):
 
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: The upload's C2PA Content Credentials (shared/provenance), once the first stage read them.
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     callback_url: Mapped[str | None] = mapped_column(Text)
     #: Set when the receiver answered 410 Gone: no more events are sent for this job.

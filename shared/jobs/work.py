@@ -36,6 +36,7 @@ from shared.pipeline import (
     probe_media,
     split_media,
 )
+from shared.provenance import read_provenance
 from shared.storage import get_store
 from shared.storage.keys import face_artifact_keys, segment_key
 from shared.types import SegmentResult, SegmentSpec
@@ -120,6 +121,10 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
         local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
         check(force=True)
+        # Stored at once, so that a job that fails later (corrupt video) still shows it.
+        provenance = read_provenance(local, media_type, settings)
+        with sessions() as s:
+            repo.set_media_info(s, job_id, provenance=provenance)
         info = probe_media(local, media_type, settings)
         specs = split_media(local, media_type, info, Path(tmp) / "segments", settings)
         check(force=True)
@@ -184,6 +189,10 @@ def detect_segment(
     with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
         if media_type.kind == "image":
             local = store.get_file(object_key, Path(tmp) / f"source.{media_type.ext}")
+            # An image job has no segmenter run: its one segment reads the upload's provenance.
+            provenance = read_provenance(local, media_type, settings)
+            with sessions() as s:
+                repo.set_media_info(s, job_id, provenance=provenance)
             info = probe(local, media_type, max_pixels=settings.max_pixels)
             with sessions() as s:
                 repo.set_media_info(s, job_id, width=info.display_width, height=info.display_height)

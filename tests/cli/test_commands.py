@@ -32,6 +32,8 @@ TOP_LEVEL = {
     "keys",
     "submit",
     "job",  # integrators and operators
+    "data",  # face corpus
+    "provenance",  # C2PA Content Credentials
 }
 
 
