@@ -206,6 +206,17 @@ def record_segment_result(
     refresh_progress(session, job_id)
 
 
+def face_probabilities(session: Session, job_id: str) -> list[float]:
+    """Every scored face's probability of a job, in segment, frame and face order."""
+    return list(
+        session.execute(
+            select(Face.probability)
+            .where(Face.job_id == job_id)
+            .order_by(Face.segment_index, Face.frame_index, Face.face_index)
+        ).scalars()
+    )
+
+
 def refresh_progress(session: Session, job_id: str) -> int:
     done = session.execute(
         select(func.count()).select_from(Segment).where(Segment.job_id == job_id, Segment.status == "done")
