@@ -296,7 +296,7 @@ def aggregate_job(
         model = segs[0].model or {}
         faces = None
         if model.get("aggregation", "mean") != "mean":  # an aggregation over the faces themselves
-            faces = [(p,) for p in repo.face_probabilities(s, job_id)]
+            faces = repo.face_probabilities(s, job_id)
         doc = media_result(results, model, faces)
         if len({(seg.model or {}).get("sha256") for seg in segs}) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
