@@ -235,6 +235,22 @@ class ServedCard(BaseModel):
         """An ensemble's members; empty for a single checkpoint."""
         return self.files if self.is_ensemble else []
 
+    def serving_policy(self) -> dict[str, Any]:
+        """How faces are cut, scores combined and the backbone run: the checkpoint's
+        `CheckpointMeta.serving_policy`; an ensemble's names the distinct crops its members
+        are cut (`crops`, each face cut once per kind) and each member's precision."""
+        if not self.is_ensemble:
+            policy = self.files[0].meta.serving_policy()
+            return policy | {"crops": [policy["crop"]]}
+        policy = self.meta.serving_policy()
+        crops = list(dict.fromkeys(f.meta.crop for f in self.files))
+        policy["crop"] = crops[0].to_public() if len(crops) == 1 else None
+        policy["crops"] = [c.to_public() for c in crops]
+        policy["precision"]["cuda_backbone"] = (
+            self.files[0].meta.precision if len({f.meta.precision for f in self.files}) == 1 else "per member"
+        )
+        return policy
+
 
 def ensemble_sha256(member_sha256s: list[str]) -> str:
     """An ensemble's identity hash: it changes when any member's file changes."""
