@@ -20,7 +20,7 @@ from shared.model.checkpoint import update_meta
 from shared.pipeline.aggregate import video_probability
 from shared.pipeline.score import segment_probability
 from shared.training.data import FaceCrops
-from shared.training.extract import read_index
+from shared.training.extract import check_extraction, read_index
 from shared.training.metrics import best_f1_threshold, binary_metrics, precision_recall_curve, roc_curve
 
 Level = Literal["face", "segment", "video"]
@@ -84,8 +84,15 @@ def evaluate(
     classifier = FaceClassifier(checkpoint, device, batch_size, Settings())
     meta = classifier.meta
     records = read_index(data)
+    check_extraction(data, meta.crop, what=f"{meta.name} {meta.version}", check_size=False)
     ds = FaceCrops(
-        records, data, input_size=classifier.input_size, selfblend=selfblend, train=False, seed=seed
+        records,
+        data,
+        input_size=classifier.input_size,
+        selfblend=selfblend,
+        train=False,
+        margin=classifier.face_margin,  # self-blends are placed where the checkpoint's crops put the face
+        seed=seed,
     )
     crops, labels, samples, segments = [], [], [], []
     for i, (record, blended, label) in enumerate(ds.items):
