@@ -80,6 +80,9 @@ class CheckpointMeta(BaseModel):
         """What `model info` and `/v1/model` show of how this checkpoint is served."""
         return {
             "crop": self.crop.to_public(),
+            "srm_clip": (self.network.get("srm") or {}).get("clip")
+            if self.architecture == ARCHITECTURE
+            else None,
             "aggregation": self.aggregation,
             "aggregation_rule": AGGREGATIONS[self.aggregation],
             "precision": {

@@ -87,3 +87,12 @@ class SRMFilter(nn.Module):
             if self.clip is not None:
                 y = torch.clamp(y, -self.clip, self.clip) / self.clip
         return y
+
+
+def clip_saturation(x: torch.Tensor, clip: float = 3.0) -> float:
+    """The fraction of SRM responses (all three maps, every pixel) of RGB crops `x` in [0, 1]
+    that clipping at ±`clip` truncates: near 1, the clipped maps are close to a sign map.
+    A measurement for choosing `NetworkConfig.srm_clip` (the card's `network.srm.clip`)."""
+    with torch.inference_mode():
+        y = SRMFilter(clip=None)(x)
+    return float((y.abs() >= clip).float().mean())

@@ -56,6 +56,9 @@ class ModelConfig(BaseModel):
     backbone: str = "efficientnet_b0"
     input_size: int | None = None
     dropout: float = 0.2
+    srm_clip: float | None = Field(
+        3.0, gt=0, description="Clip the SRM noise maps at ±this (then scale to ±1); null: no clipping."
+    )
 
     def network(self) -> NetworkConfig:
         if self.backbone not in BACKBONES:
@@ -64,6 +67,7 @@ class ModelConfig(BaseModel):
             backbone=self.backbone,
             input_size=self.input_size or BACKBONES[self.backbone],
             dropout=self.dropout,
+            srm_clip=self.srm_clip,
         )
 
 
