@@ -98,3 +98,21 @@ def test_evaluate_uses_the_checkpoints_margin_and_refuses_other_cuts(
     other = make_faces(tmp_path / "other", ExtractConfig(crop_size=SIZE, margin=0.3), ("a", "b"))
     with pytest.raises(InvalidRequest, match="margin 0.3 \\(not 0.5\\)"):
         evaluation.evaluate(str(ckpt), other)
+
+
+def test_evaluation_levels_follow_the_cards_aggregation() -> None:
+    """A `confident` checkpoint's segments and videos are scored over their faces as serving does."""
+    from shared.pipeline.aggregate import confident_strategy
+
+    faces = [0.95] * 12 + [0.5] * 3
+    samples, segments = ["v"] * 15 + ["w"] * 2, [i // 8 for i in range(15)] + [0, 0]
+    probs, labels = np.array(faces + [0.1, 0.15]), np.array([1] * 15 + [0, 0])
+    levels = evaluation.level_scores(samples, segments, probs, labels, aggregation="confident")
+    assert levels["video"][1] == pytest.approx([confident_strategy(faces), 0.125])
+    assert levels["segment"][1] == pytest.approx(
+        [confident_strategy(faces[:8]), confident_strategy(faces[8:]), 0.125]
+    )
+    assert levels["video"][1][0] == pytest.approx(0.95), "12 confident fakes: the mean of those"
+    assert evaluation.level_scores(samples, segments, probs, labels)["video"][1][0] == pytest.approx(
+        np.mean([np.mean(faces[:8]), np.mean(faces[8:])])
+    )
