@@ -257,3 +257,12 @@ def test_ensemble_members_get_their_own_crops_and_his_per_model_strategy(
         assert face.probability == pytest.approx((x + y) / 2, abs=1e-5)
     doc = media_result([result], model_record(ens))
     assert doc["probability"] == pytest.approx(his_video_score([pa, pb]), abs=1e-5)
+
+
+def test_an_ensemble_of_members_that_aggregate_differently_is_refused(
+    imported: Path, untrained_checkpoint: Path
+) -> None:
+    from shared.model.card import read_card
+
+    with pytest.raises(ModelError, match="aggregate faces the same way"):
+        read_card(f"{imported},{untrained_checkpoint}", Settings())
