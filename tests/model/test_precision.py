@@ -90,3 +90,27 @@ def test_classifier_serves_fp32_on_cpu_and_the_cards_precision_on_cuda() -> None
     assert cuda.precision == "fp16"
     with pytest.raises(ValueError, match="unknown precision"):
         forward(cpu.checkpoint.model, torch.zeros(1, 3, 224, 224), "cpu", precision="int8")
+
+
+def test_an_fp16_overflow_is_scored_again_in_fp32(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fp16 tops out at 65504: a batch whose logits overflow is recomputed in fp32, never
+    reported as NaN."""
+    from shared.model import classifier as module
+
+    real_forward = module.forward
+
+    def overflowing(model, x, device, *, precision=None):  # type: ignore[no-untyped-def]
+        logit, heat = real_forward(model, x, device, precision=precision)
+        return (torch.full_like(logit, float("inf")), heat) if precision == "fp16" else (logit, heat)
+
+    monkeypatch.setattr(module, "forward", overflowing)
+    monkeypatch.setattr(FaceClassifier, "precision", property(lambda self: "fp16"))
+    clf = FaceClassifier(str(DEMO_CHECKPOINT))
+    crops = (fixed_crops()[:3].permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+    probs, _ = clf.predict(crops)
+    assert np.isfinite(probs).all()
+    with torch.inference_mode():
+        logit, _ = real_forward(
+            clf.checkpoint.model, torch.from_numpy(crops).permute(0, 3, 1, 2) / 255, "cpu"
+        )
+    assert np.allclose(probs, torch.sigmoid(logit).numpy(), atol=1e-6)
