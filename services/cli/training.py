@@ -41,6 +41,13 @@ def _bar(desc: str) -> Any:
 @click.option("--size", type=int, default=224, show_default=True, help="Crop size (the model's input).")
 @click.option("--margin", type=float, default=0.3, show_default=True)
 @click.option(
+    "--geometry",
+    type=click.Choice(["square", "dfdc-rect"]),
+    default="square",
+    show_default=True,
+    help="Crop geometry (written into the trained model's card, so serving cuts the same).",
+)
+@click.option(
     "--workers",
     type=int,
     default=1,
@@ -49,7 +56,7 @@ def _bar(desc: str) -> Any:
 )
 @friendly_errors
 def extract_faces_cmd(
-    data: Path, layout: str, out: Path, frames: int, size: int, margin: float, workers: int
+    data: Path, layout: str, out: Path, frames: int, size: int, margin: float, geometry: str, workers: int
 ) -> None:
     """Detect and crop the faces of a dataset once (resumable), for training and evaluation."""
     from shared.config import get_settings
@@ -62,7 +69,7 @@ def extract_faces_cmd(
     summary = extract_faces(
         samples,
         out,
-        ExtractConfig(frames, size, margin),
+        ExtractConfig(frames, size, margin, geometry),
         settings=get_settings(),
         workers=workers,
         progress=bar,

@@ -214,7 +214,13 @@ def test_model_card_of_an_ensemble_lists_its_members(
     assert [m["sha256"] for m in card["members"]] == sha
 
     single = TestClient(create_app(Settings(data_dir=tmp_path, checkpoint=str(second_checkpoint))))
-    assert single.get("/v1/model").json()["members"] == []
+    single_card = single.get("/v1/model").json()
+    assert single_card["members"] == []
+    assert single_card["serving"]["crop"] == {"geometry": "square", "margin": 0.3, "size": 224}
+    assert single_card["serving"]["aggregation"] == "mean"
+    assert single_card["serving"]["precision"]["cuda_backbone"] == "fp16"
+    assert card["serving"]["crops"] == [single_card["serving"]["crop"]], "the members cut alike"
+    assert [m["serving"]["aggregation"] for m in card["members"]] == ["mean", "mean"]
 
 
 def test_the_ensemble_card_is_the_identity_the_workers_record(
