@@ -1,8 +1,8 @@
 """Faces keep an ensemble's per-member probabilities, so aggregations that work per model (the
 DFDC winner's confident strategy) are reproduced by the aggregator worker.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003_c2pa_provenance
 Create Date: 2026-12-08
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003_c2pa_provenance"
 branch_labels = None
 depends_on = None
 
