@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         None, ge=1, description="torch intra-op threads (default: torch's own)."
     )
     checkpoint: str | None = Field(
-        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
+        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled checkpoint."
     )
     model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
 

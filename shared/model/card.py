@@ -39,7 +39,7 @@ FORMAT_VERSION = 1
 CODE_VERSION = "0.1.0"
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
-DEMO_CHECKPOINT = BUNDLED_DIR / "demo-srm-efficientnet-b0.safetensors"
+BUNDLED_CHECKPOINT = BUNDLED_DIR / "srm-efficientnet-lite0.safetensors"
 
 
 class CheckpointMeta(BaseModel):
@@ -118,7 +118,7 @@ def read_meta(path: Path) -> CheckpointMeta:
 @dataclass(frozen=True)
 class CheckpointSpec:
     """What `DFS_CHECKPOINT` names: one checkpoint reference (a path, an s3:// URI, or None
-    for the bundled demo) or several (an ensemble), with an ensemble's own name, version and
+    for the bundled checkpoint) or several (an ensemble), with an ensemble's own name, version and
     threshold when its manifest gives them."""
 
     members: tuple[str | None, ...]
@@ -164,13 +164,13 @@ _fetch_lock = threading.Lock()
 
 def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Path:
     """A local path for one checkpoint reference: a path, an `s3://bucket/key` URI (fetched
-    into the model cache once per ETag), or None for the bundled demo."""
+    into the model cache once per ETag), or None for the bundled checkpoint."""
     settings = settings or get_settings()
     if not ref:
-        if DEMO_CHECKPOINT.is_file():
-            return DEMO_CHECKPOINT
+        if BUNDLED_CHECKPOINT.is_file():
+            return BUNDLED_CHECKPOINT
         raise ModelError(
-            "no checkpoint configured and the bundled demo checkpoint is missing: set DFS_CHECKPOINT "
+            "no checkpoint configured and the bundled checkpoint is missing: set DFS_CHECKPOINT "
             "(a path or s3:// URI), or create an untrained one with `deepfakestream model init`"
         )
     if ref.startswith("s3://"):

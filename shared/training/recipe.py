@@ -147,6 +147,8 @@ def build_bundled(
 
     sources = sorted({f"{f.source} ({f.licence})" for fs in by.values() for f in fs})
     training = {
+        "description": f"{counts['train']['identities']} real people ({counts['train']['faces']} face photos) from "
+        "package registries, each paired with fakes made from the same photo; never a real deepfake dataset",
         "method": "paired real/fake crops; fakes: "
         + (
             "landmark self-blends (SBI, Shiohara & Yamasaki 2022)"
@@ -157,14 +159,17 @@ def build_bundled(
         "variant": variant,
         "corpus": "real photos from package registries (deepfakestream data fetch-faces): "
         + "; ".join(sources),
-        "splits": counts,
-        "identities": {k: sorted({f.identity for f in v}) for k, v in by.items()},
-        "pairs": {"train": len(train), "validation": len(val)},
+        "identities_per_split": ", ".join(f"{k} {v['identities']}" for k, v in counts.items()),
+        "pairs": f"train {len(train)}, validation {len(val)}",
         "init": net_cfg.init,
-        "settings": asdict(settings) | {"render": asdict(rcfg)},
         "minutes": round(train_minutes, 1),
-        "history": history,
         "seen_real_deepfakes": False,
+        "config": {
+            "settings": asdict(settings) | {"render": asdict(rcfg)},
+            "splits": counts,
+            "identities": {k: sorted({f.identity for f in v}) for k, v in by.items()},
+            "history": history,
+        },
     }
     meta = CheckpointMeta(
         name=f"srm-lite0-{tag}",

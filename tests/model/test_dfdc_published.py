@@ -26,7 +26,7 @@ from shared.model.preprocessing import CROP_DFDC, CropSpec
 from shared.pipeline.aggregate import confident_strategy, media_result, model_record
 from shared.pipeline.analyze import analyze_frames
 from shared.pipeline.faces import crop_dfdc
-from shared.training.demo import offline_photo
+from shared.training.photos import offline_photo
 from shared.types import Frame, SegmentSpec
 from tests.pipeline.fakes import FakeDetector
 

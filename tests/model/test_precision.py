@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from shared.model.card import DEMO_CHECKPOINT, read_meta
+from shared.model.card import BUNDLED_CHECKPOINT, read_meta
 from shared.model.checkpoint import load_checkpoint
 from shared.model.classifier import FaceClassifier
 from shared.model.network import forward
 from shared.model.srm import SRMFilter
 from shared.pipeline.faces import crop_square
-from shared.training.demo import offline_photo, random_view
+from shared.training.photos import offline_photo, random_view
 
 
 def fixed_crops(size: int = 224) -> torch.Tensor:
@@ -49,7 +49,7 @@ def test_srm_runs_in_fp32_under_autocast(dtype: torch.dtype) -> None:
 
 @pytest.fixture(scope="module")
 def demo_model() -> torch.nn.Module:
-    return load_checkpoint(str(DEMO_CHECKPOINT)).model
+    return load_checkpoint(str(BUNDLED_CHECKPOINT)).model
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +64,7 @@ def test_served_precision_gives_the_fp32_probabilities(
 ) -> None:
     """The card's serving precision (fp16 backbone, fp32 SRM and logit) agrees with fp32 within
     0.02 on the bundled model, whose probabilities moved by up to 0.9 when everything ran in bf16."""
-    precision = read_meta(DEMO_CHECKPOINT).precision
+    precision = read_meta(BUNDLED_CHECKPOINT).precision
     assert precision == "fp16"
     with torch.inference_mode():
         logit, heat = forward(demo_model, fixed_crops(), "cpu", precision=precision)
@@ -83,9 +83,9 @@ def test_bf16_backbone_keeps_the_verdicts_close(
 
 
 def test_classifier_serves_fp32_on_cpu_and_the_cards_precision_on_cuda() -> None:
-    cpu = FaceClassifier(str(DEMO_CHECKPOINT))
+    cpu = FaceClassifier(str(BUNDLED_CHECKPOINT))
     assert cpu.precision == "fp32"
-    cuda = FaceClassifier(str(DEMO_CHECKPOINT), device="cuda")
+    cuda = FaceClassifier(str(BUNDLED_CHECKPOINT), device="cuda")
     cuda._ckpt, cuda._loaded = cpu.checkpoint, True  # the card is all `precision` reads; no GPU here
     assert cuda.precision == "fp16"
     with pytest.raises(ValueError, match="unknown precision"):
@@ -105,7 +105,7 @@ def test_an_fp16_overflow_is_scored_again_in_fp32(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(module, "forward", overflowing)
     monkeypatch.setattr(FaceClassifier, "precision", property(lambda self: "fp16"))
-    clf = FaceClassifier(str(DEMO_CHECKPOINT))
+    clf = FaceClassifier(str(BUNDLED_CHECKPOINT))
     crops = (fixed_crops()[:3].permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
     probs, _ = clf.predict(crops)
     assert np.isfinite(probs).all()

@@ -93,7 +93,7 @@ def test_clipping_at_3_saturates_a_natural_face() -> None:
 
     from shared.model.srm import clip_saturation
     from shared.pipeline.faces import crop_square
-    from shared.training.demo import offline_photo
+    from shared.training.photos import offline_photo
 
     photo = offline_photo("astronaut")
     h, w = photo.shape[:2]
