@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     face_detector: str = Field(
         "mtcnn",
-        description="Face detector the pipeline, extract-faces and the demo trainer use (mtcnn: facenet-pytorch"
+        description="Face detector the pipeline, extract-faces and the model builders use (mtcnn: facenet-pytorch"
         " MTCNN, tuned by the mtcnn settings).",
     )
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)

@@ -35,10 +35,13 @@ from shared.training.bundled import (
 
 VARIANTS: dict[str, tuple[str, ...]] = {"sbi": ("sbi",), "sbi+swap": ("sbi", "swap")}
 
-WARNING = (
-    "trained only on self-blended and landmark-swapped fakes of about 40 real people from package registries; "
-    "never on a real deepfake dataset: see its card and docs/model.md for what it was measured on"
-)
+def card_warning(kinds: tuple[str, ...], people: int) -> str:
+    """The caution shown with every result of the bundled checkpoint."""
+    fakes = "self-blended" if kinds == ("sbi",) else "self-blended and landmark-swapped"
+    return (
+        f"trained only on {fakes} fakes of {people} real people from package registries, never on a real "
+        "deepfake dataset: see its card and docs/model.md for what it was measured on"
+    )
 
 
 def corpus_splits(
@@ -185,7 +188,7 @@ def build_bundled(
             "generative model's output; the numbers in its card were measured on people it never saw, with fakes "
             "made by the same two methods."
         ),
-        warning=WARNING,
+        warning=card_warning(kinds, counts["train"]["identities"]),
         training=training,
         metrics={
             "validation": {
