@@ -33,6 +33,8 @@ class ClipSpec:
     donor: str | None
     crf: int
     seed: int
+    #: the portrait window, in face sides (the second real clip frames the face closer)
+    context: float = 3.0
 
 
 def portrait(
@@ -51,7 +53,8 @@ def portrait(
 def plan_clips(
     faces: list[CorpusFace], landmarks: dict[str, np.ndarray], *, reals: int = 2, seed: int = 0, crf: int = 23
 ) -> list[ClipSpec]:
-    """Per identity (its largest face with landmarks): `reals` real clips, one self-blend, one swap."""
+    """Per identity (its largest face with landmarks): `reals` real clips (framed alternately
+    3 and 2.2 face sides wide), one self-blend and one swap (3 face sides)."""
     rng = np.random.default_rng(seed)
     best: dict[str, CorpusFace] = {}
     for f in faces:
@@ -64,7 +67,17 @@ def plan_clips(
         slug = f"{i:03d}"
         for r in range(reals):
             specs.append(
-                ClipSpec(f"{slug}-real{r}", ident, "real", 0, face.key, None, crf, int(rng.integers(2**31)))
+                ClipSpec(
+                    f"{slug}-real{r}",
+                    ident,
+                    "real",
+                    0,
+                    face.key,
+                    None,
+                    crf,
+                    int(rng.integers(2**31)),
+                    3.0 if r % 2 == 0 else 2.2,
+                )
             )
         specs.append(ClipSpec(f"{slug}-sbi", ident, "sbi", 1, face.key, None, crf, int(rng.integers(2**31))))
         if len(ids) > 1:
@@ -102,7 +115,7 @@ def make_eval_clip(
     elif spec.kind == "swap" and spec.donor is not None:
         donor = faces[spec.donor]
         photo, _ = face_swap(photo, pts, load_photo(corpus, donor.image)[0], landmarks[spec.donor], rng)
-    image, _ = portrait(photo, box)  # type: ignore[arg-type]
+    image, _ = portrait(photo, box, spec.context)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f"{out.stem}.{os.getpid()}.part.mp4")  # several builders may share a work folder
     make_clip(
