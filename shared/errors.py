@@ -55,6 +55,15 @@ class InvalidRequest(DFSError):
         super().__init__(detail, **({"errors": errors} if errors else {}))
 
 
+class MalformedRequest(DFSError):
+    """The request cannot even be parsed (a broken multipart body, JSON that is not JSON)."""
+
+    slug = "malformed-request"
+    title = "Malformed request"
+    status = 400
+    exit_code = 2
+
+
 class UnsupportedMedia(DFSError):
     slug = "unsupported-media"
     title = "Unsupported media type"

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.ids import ULID_PATTERN
+
 
 class FieldProblem(BaseModel):
     field: str | None = Field(None, description="The request field at fault (e.g. `callback_url`).")
@@ -31,9 +33,7 @@ class JobFromUpload(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    upload_id: str = Field(
-        min_length=1, max_length=26, description="From POST /v1/uploads, after the PUT finished."
-    )
+    upload_id: str = Field(pattern=ULID_PATTERN, description="From POST /v1/uploads, after the PUT finished.")
     callback_url: str | None = Field(None, max_length=2048, description="Where job.* webhooks are sent.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Your own JSON object, at most 4 KB.")
 
@@ -60,7 +60,11 @@ class UploadPublic(BaseModel):
 class RedeliverRequest(BaseModel):
     model_config = {"extra": "forbid"}
 
-    delivery_id: str | None = Field(None, description="Only this delivery (default: every event of the job).")
+    delivery_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_]{1,64}$",
+        description="Only this delivery (default: every event of the job).",
+    )
 
 
 # --- evidence, model card and console configuration ----------------------------------------

@@ -46,6 +46,7 @@ class ObjectStore(Protocol):
     def read_head(self, key: str, length: int) -> bytes: ...
     def open_stream(self, key: str, chunk_size: int = ...) -> tuple[ObjectInfo, Iterator[bytes]]: ...
     def stat(self, key: str) -> ObjectInfo: ...
+    def copy(self, src: str, dst: str) -> ObjectInfo: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
@@ -108,6 +109,15 @@ class LocalStore:
         if not src.is_file():
             raise NotFound(f"object {key} does not exist")
         return src.read_bytes()
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Copy an object (atomically: the destination is complete or absent); the copy's info."""
+        source = self._path(src)
+        if not source.is_file():
+            raise NotFound(f"object {src} does not exist")
+        with open(source, "rb") as fh:
+            self.put_stream(dst, fh)
+        return self.stat(dst)
 
     def read_head(self, key: str, length: int) -> bytes:
         src = self._path(key)
@@ -334,6 +344,22 @@ class S3Store:
             return True
         except NotFound:
             return False
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Server-side copy (no bytes through this process); the copy's info."""
+        from minio.commonconfig import ComposeSource, CopySource
+
+        src, dst = _safe_key(src), _safe_key(dst)
+        try:
+            if self.stat(src).size <= 5 * 1024**3:
+                self.client.copy_object(self.bucket, dst, CopySource(self.bucket, src))
+            else:  # S3 copies more than 5 GiB in parts only
+                self.client.compose_object(self.bucket, dst, [ComposeSource(self.bucket, src)])
+        except NotFound:
+            raise
+        except Exception as exc:
+            raise self._errors(exc, src) from exc
+        return self.stat(dst)
 
     def delete(self, key: str) -> None:
         key = _safe_key(key)

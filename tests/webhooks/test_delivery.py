@@ -125,7 +125,11 @@ def test_a_delivery_caught_by_a_killed_worker_is_sent_again_soon_after_its_deadl
     with session_scope() as s:
         d = s.get(WebhookDelivery, delivery_id)
         assert d is not None
-        d.status, d.attempts, d.updated_at = DeliveryStatus.sending.value, 1, utcnow() - timedelta(seconds=deadline)
+        d.status, d.attempts, d.updated_at = (
+            DeliveryStatus.sending.value,
+            1,
+            utcnow() - timedelta(seconds=deadline),
+        )
     with session_scope() as s:
         assert sweep(s, settings) == [], "an attempt within its deadline may still be running"
         d = s.get(WebhookDelivery, delivery_id)

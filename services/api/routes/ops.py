@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.api.deps import SettingsDep
-from services.api.problems import PROBLEM_DOCS
+from services.api.problems import PROBLEM_DOCS, problem_responses
 from shared.broker import ping_broker
 from shared.db import ping
 from shared.errors import NotFound
@@ -50,7 +50,9 @@ def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/problems/{slug}", summary="What a problem type means")
+@router.get(
+    "/problems/{slug}", summary="What a problem type means", responses=problem_responses(404, auth=False)
+)
 def problem_doc(slug: str) -> dict[str, str]:
     if slug not in PROBLEM_DOCS:
         raise NotFound(f"no problem type {slug}")
