@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,8 @@ from typing import BinaryIO, Protocol
 
 from shared.config import Settings, get_settings
 from shared.errors import NotFound, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 #: Bytes per chunk when an object is streamed to a client.
 STREAM_CHUNK = 256 * 1024
@@ -220,7 +223,9 @@ class S3Store:
 
         if isinstance(exc, S3Error) and exc.code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket"):
             return NotFound(f"object {key} does not exist")
-        return StorageUnavailable(f"object storage error on {key}: {type(exc).__name__}: {exc}"[:400])
+        # The details (endpoint, port, bucket) are for the operator's log, not for the client.
+        log.warning("object storage error on %s: %s: %s", key, type(exc).__name__, exc)
+        return StorageUnavailable("object storage could not be reached or refused the request; retry later")
 
     def _ensure_bucket(self) -> None:
         if self._bucket_checked:
@@ -405,9 +410,8 @@ class S3Store:
         try:
             self.client.bucket_exists(self.bucket)
         except Exception as exc:
-            raise StorageUnavailable(
-                f"object storage unreachable: {type(exc).__name__}: {exc}"[:300]
-            ) from exc
+            log.warning("object storage unreachable: %s: %s", type(exc).__name__, exc)
+            raise StorageUnavailable("object storage could not be reached") from exc
 
 
 class _ReaderAborted(Exception):

@@ -364,3 +364,26 @@ def _source_key(database_url: str, job_id: str) -> str:
             )
     finally:
         engine.dispose()
+
+
+# --- 9: a dependency outage says what is down, not where it lives -------------------------
+
+
+def test_an_s3_outage_names_neither_endpoint_nor_bucket(
+    service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory, face_image: Path
+) -> None:
+    dead_port = free_port()  # nothing listens there
+    env = service_env | {"DFS_S3_ENDPOINT": f"127.0.0.1:{dead_port}", "DFS_S3_BUCKET": "internal-bucket-name"}
+    s = Stack(env=env, logs=tmp_path_factory.mktemp("s3-down-api"))
+    s.start_api()
+    try:
+        with httpx.Client(base_url=s.api_url, timeout=120) as c:
+            ready = c.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["storage"] == "unavailable", ready.text
+            submit = c.post("/v1/jobs", files={"file": ("a.jpg", face_image.read_bytes())})
+            assert_problem(submit, 503, "storage-unavailable")
+            for text in (ready.text, submit.text):
+                for leak in (str(dead_port), "127.0.0.1", "internal-bucket-name", "uploads/"):
+                    assert leak not in text, text
+    finally:
+        s.stop_all()
