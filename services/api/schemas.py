@@ -31,7 +31,7 @@ class ProblemPublic(BaseModel):
 class JobFromUpload(BaseModel):
     """POST /v1/jobs with `Content-Type: application/json`: start a job from a presigned upload."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
     upload_id: str = Field(pattern=ULID_PATTERN, description="From POST /v1/uploads, after the PUT finished.")
     callback_url: str | None = Field(None, max_length=2048, description="Where job.* webhooks are sent.")
@@ -39,7 +39,7 @@ class JobFromUpload(BaseModel):
 
 
 class UploadCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
     filename: str | None = Field(None, max_length=255, description="Shown as the job's media.filename.")
     size_bytes: int | None = Field(
@@ -58,7 +58,7 @@ class UploadPublic(BaseModel):
 
 
 class RedeliverRequest(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
     delivery_id: str | None = Field(
         None,

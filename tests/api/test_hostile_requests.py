@@ -387,3 +387,17 @@ def test_an_s3_outage_names_neither_endpoint_nor_bucket(
                     assert leak not in text, text
     finally:
         s.stop_all()
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/uploads", {"size_bytes": True}),
+        ("/v1/uploads", {"size_bytes": "100"}),
+        ("/v1/uploads", {"filename": 7}),
+        ("/v1/jobs/01JXXXXXXXXXXXXXXXXXXXXXXX/deliveries/redeliver", {"delivery_id": 12}),
+    ],
+)
+def test_json_bodies_are_not_coerced(api: httpx.Client, path: str, body: dict[str, Any]) -> None:
+    """Found by schemathesis: `{"size_bytes": true}` made an upload with a cap of 1 byte."""
+    assert_problem(api.post(path, json=body), 422, "invalid-request")

@@ -55,7 +55,12 @@ SUBMIT_BODY = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "Video or image."},
-                        "callback_url": {"type": "string", "format": "uri"},
+                        "callback_url": {
+                            "type": "string",
+                            "maxLength": 2048,
+                            "description": "Where job.* webhooks are sent: an absolute http(s) URL of a public"
+                            " host (422 otherwise); empty: none. As `callback_url` of the JSON body.",
+                        },
                         "metadata": {"type": "string", "description": "A JSON object, at most 4 KB."},
                     },
                 }

@@ -26,7 +26,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database, broker and storage are reachable")
+@router.get(
+    "/readyz",
+    summary="Database, broker and storage are reachable",
+    responses={503: {"description": "A dependency is unreachable: `checks` says which (`unavailable`)."}},
+)
 async def readyz(settings: SettingsDep) -> JSONResponse:
     checks: dict[str, str] = {}
 
