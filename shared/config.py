@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         None, ge=1, description="torch intra-op threads (default: torch's own)."
     )
     checkpoint: str | None = Field(
-        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
+        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled checkpoint."
     )
     model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
 
@@ -124,10 +124,24 @@ class Settings(BaseSettings):
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     face_detector: str = Field(
         "mtcnn",
-        description="Face detector the pipeline, extract-faces and the demo trainer use (mtcnn: facenet-pytorch"
+        description="Face detector the pipeline, extract-faces and the model builders use (mtcnn: facenet-pytorch"
         " MTCNN, tuned by the mtcnn settings).",
     )
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)
+
+    # --- provenance (C2PA Content Credentials) -------------------------------------------
+    provenance_trust_anchors: Path | None = Field(
+        None,
+        description="PEM bundle of the C2PA trust anchors (root certificates) a signer must chain to for"
+        " `trusted: true`, e.g. the C2PA trust list. Unset: signatures are checked but every signer is"
+        " reported untrusted. See docs/provenance.md.",
+    )
+    provenance_timeout_s: float = Field(
+        30.0, gt=0, description="Reading and validating one upload's manifest takes at most this long."
+    )
+    provenance_max_memory_mb: int = Field(
+        1024, ge=128, description="Address-space limit of the process that reads an upload's manifest."
+    )
 
     # --- API ----------------------------------------------------------------------------
     max_upload_bytes: int = Field(4 * 1024**3, gt=0, description="Larger uploads are refused (413).")
@@ -255,6 +269,11 @@ class Settings(BaseSettings):
         for net in v:
             ipaddress.ip_network(net, strict=False)  # raises ValueError with a readable message
         return v
+
+    @field_validator("provenance_trust_anchors", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
 
     @field_validator("data_dir", mode="after")
     @classmethod

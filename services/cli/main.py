@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import click
 
-from services.cli import integrator, training
+from services.cli import data, integrator, provenance, training
 from services.cli.common import friendly_errors
 
 
@@ -111,6 +111,7 @@ def render_summary(analysis: Any) -> str:
     if r.get("warning"):
         lines.append(f"  warning: {r['warning']}")
     lines.append(f"  faces scored: {r['faces_scored']}")
+    lines.extend(provenance.render_provenance(analysis.provenance))
     for seg in r["segments"]:
         p = "   no face" if seg["probability"] is None else f"{seg['probability']:10.3f}"
         lines.append(
@@ -206,11 +207,13 @@ def model_info(checkpoint: str | None) -> None:
     card = read_card(checkpoint or settings.checkpoint, settings)
     for f in card.files:
         check_compatible(f.meta)
-    doc = card.meta.model_dump()
+    doc = card.meta.model_dump() | {"serving": card.serving_policy()}
     if card.is_ensemble:
         doc["sha256"] = card.sha256
         doc["members"] = [
-            f.meta.model_dump() | {"path": str(f.path), "sha256": f.sha256} for f in card.members
+            f.meta.model_dump()
+            | {"path": str(f.path), "sha256": f.sha256, "serving": f.meta.serving_policy()}
+            for f in card.members
         ]
     else:
         doc |= {"path": str(card.files[0].path), "sha256": card.sha256}
@@ -435,9 +438,11 @@ def healthcheck(component: str, url: str, max_age: float, ready: bool) -> None:
     sys.exit(0)
 
 
-# Command groups contributed by other modules (training toolkit; tenants, API keys, client).
+# Commands contributed by other modules (training toolkit; tenants, API keys, client; provenance).
 training.register(cli)
 integrator.register(cli)
+data.register(cli)
+provenance.register(cli)
 
 
 def main() -> None:

@@ -145,6 +145,8 @@ class Job(Base):
 
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: The upload's C2PA Content Credentials (shared/provenance), once the first stage read them.
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     callback_url: Mapped[str | None] = mapped_column(Text)
     #: Set when the receiver answered 410 Gone: no more events are sent for this job.
@@ -199,6 +201,8 @@ class Face(Base):
     box: Mapped[list[float]] = mapped_column(JSONType)
     detection_confidence: Mapped[float] = mapped_column(Float)
     probability: Mapped[float] = mapped_column(Float)
+    #: an ensemble's members' probabilities of this face, in member order (`probability` is their mean)
+    member_probabilities: Mapped[list[float] | None] = mapped_column(JSONType)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))
     heatmap_key: Mapped[str | None] = mapped_column(String(255))
 

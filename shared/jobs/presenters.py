@@ -29,6 +29,7 @@ def job_public(job: Job) -> JobPublic:
         ),
         progress=ProgressPublic(segments_total=job.segments_total, segments_done=job.segments_done),
         result=job.result,  # type: ignore[arg-type]
+        provenance=job.provenance,  # type: ignore[arg-type]
         error=job.error,
         callback_url=job.callback_url,
         metadata=job.meta or {},

@@ -48,10 +48,70 @@ class ResultPublic(BaseModel):
         None, description="Probability that the media is manipulated; null for no_face."
     )
     threshold: float
+    aggregation: str = Field(
+        "mean",
+        description="How face probabilities became the media's, as the model's card says: `mean` (segment ="
+        " mean of its faces, media = mean of its segments) or `confident` (the DFDC winner's confident"
+        " strategy over all faces).",
+    )
     model: ModelPublic
     segments: list[SegmentPublic]
     faces_scored: int
     warning: str | None = None
+
+
+class SignerPublic(BaseModel):
+    issuer: str | None = Field(None, description="Organisation of the signing certificate's subject.")
+    common_name: str | None = Field(None, description="Common name of the signing certificate.")
+
+
+class ValidationErrorPublic(BaseModel):
+    code: str = Field(
+        description="A C2PA validation status code (e.g. `assertion.dataHash.mismatch`), or `dfs.*` when"
+        " the manifest could not be read at all (`dfs.manifestUnreadable`, `dfs.readerTimeout`,"
+        " `dfs.readerFailed`, `dfs.trustListUnreadable`)."
+    )
+    explanation: str
+
+
+class ProvenanceActionPublic(BaseModel):
+    action: str | None = Field(None, description="e.g. `c2pa.created`, `c2pa.edited`.")
+    digital_source_type: str | None = Field(
+        None, description="IPTC digital source type the action declares, e.g. `trainedAlgorithmicMedia`."
+    )
+    software_agent: str | None = Field(None, description="The tool that performed the action, as declared.")
+    when: str | None = None
+
+
+class ProvenancePublic(BaseModel):
+    """The upload's C2PA Content Credentials: what its active manifest declares and whether it
+    validates. Evidence beside the model's verdict, never an input to it (docs/provenance.md)."""
+
+    present: bool = Field(description="The media carries a C2PA manifest.")
+    valid: bool = Field(
+        description="The manifest's signature and hard bindings (hashes of the media) validate. False"
+        " when absent or when validation failed: see validation_errors."
+    )
+    trusted: bool = Field(
+        description="The signer chains to an anchor of the configured trust list (DFS_PROVENANCE_TRUST_ANCHORS)."
+        " Always false when no trust list is configured."
+    )
+    validation_errors: list[ValidationErrorPublic] = Field(default_factory=list)
+    signer: SignerPublic | None = None
+    claim_generator: str | None = Field(None, description="The tool that wrote the manifest.")
+    created_at: str | None = Field(
+        None,
+        description="Time-stamped signing time if the signer used a time-stamp authority, else the"
+        " `when` the c2pa.created action declares.",
+    )
+    actions: list[ProvenanceActionPublic] = Field(default_factory=list)
+    ai_generated: bool | None = Field(
+        None,
+        description="Declared by the manifest only: true when an action declares an AI digital source type"
+        " (trainedAlgorithmicMedia, compositeWithTrainedAlgorithmicMedia), false when actions declare only"
+        " other types, null when nothing is declared or there is no manifest.",
+    )
+    ingredients: int = Field(0, description="Ingredients (source media) the active manifest lists.")
 
 
 class JobPublic(BaseModel):
@@ -63,6 +123,9 @@ class JobPublic(BaseModel):
     media: MediaPublic
     progress: ProgressPublic
     result: ResultPublic | None = None
+    provenance: ProvenancePublic | None = Field(
+        None, description="C2PA Content Credentials of the upload; null until the first stage has read them."
+    )
     error: dict[str, Any] | None = None
     callback_url: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)

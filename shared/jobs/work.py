@@ -36,6 +36,7 @@ from shared.pipeline import (
     probe_media,
     split_media,
 )
+from shared.provenance import read_provenance
 from shared.storage import ObjectStore, get_store
 from shared.storage.keys import face_artifact_keys, segment_key
 from shared.types import SegmentResult, SegmentSpec
@@ -136,6 +137,10 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
         local = fetch_source(store, key, size, media_type, Path(tmp) / f"source.{media_type.ext}")
         check(force=True)
+        # Stored at once, so that a job that fails later (corrupt video) still shows it.
+        provenance = read_provenance(local, media_type, settings)
+        with sessions() as s:
+            repo.set_media_info(s, job_id, provenance=provenance)
         info = probe_media(local, media_type, settings)
         specs = split_media(local, media_type, info, Path(tmp) / "segments", settings)
         check(force=True)
@@ -200,6 +205,10 @@ def detect_segment(
     with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
         if media_type.kind == "image":
             local = fetch_source(store, object_key, size, media_type, Path(tmp) / f"source.{media_type.ext}")
+            # An image job has no segmenter run: its one segment reads the upload's provenance.
+            provenance = read_provenance(local, media_type, settings)
+            with sessions() as s:
+                repo.set_media_info(s, job_id, provenance=provenance)
             info = probe(local, media_type, max_pixels=settings.max_pixels)
             with sessions() as s:
                 repo.set_media_info(s, job_id, width=info.display_width, height=info.display_height)
@@ -309,7 +318,11 @@ def aggregate_job(
             )
             for seg in segs
         ]
-        doc = media_result(results, segs[0].model or {})
+        model = segs[0].model or {}
+        faces = None
+        if model.get("aggregation", "mean") != "mean":  # an aggregation over the faces themselves
+            faces = repo.face_probabilities(s, job_id)
+        doc = media_result(results, model, faces)
         if len({(seg.model or {}).get("sha256") for seg in segs}) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
         completed = repo.complete_job(s, job_id, doc, segments_done=len(segs))

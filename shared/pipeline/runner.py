@@ -26,6 +26,7 @@ from shared.pipeline import (
     probe_media,
     split_media,
 )
+from shared.provenance import read_provenance
 from shared.types import MediaInfo, SegmentResult
 
 #: progress(stage, done, total)
@@ -38,11 +39,18 @@ class Analysis:
     filename: str
     segments: list[SegmentResult]
     result: dict[str, Any]
+    #: The upload's C2PA Content Credentials (shared/provenance): evidence beside the verdict.
+    provenance: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_public(self, include_faces: bool = True) -> dict[str, Any]:
         media = self.media.to_public() | {"filename": self.filename, "size_bytes": self.media.size_bytes}
-        doc: dict[str, Any] = {"media": media, "result": self.result, "timings": self.timings}
+        doc: dict[str, Any] = {
+            "media": media,
+            "result": self.result,
+            "provenance": self.provenance,
+            "timings": self.timings,
+        }
         if include_faces:
             doc["faces"] = [
                 f.to_public() | {"segment_index": s.index} for s in self.segments for f in s.faces
@@ -62,6 +70,10 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
     media_type = detect_type(path)
     info = probe_media(path, media_type, settings)
     timings["probe_s"] = round(time.perf_counter() - t, 3)
+
+    t = time.perf_counter()
+    provenance = read_provenance(path, media_type, settings)
+    timings["provenance_s"] = round(time.perf_counter() - t, 3)
 
     t = time.perf_counter()
     report("load models", 0, 1)
@@ -93,4 +105,11 @@ def analyze_file(path: Path, settings: Settings | None = None, progress: Progres
         timings[stage] = round(sum(r.timings.get(stage, 0.0) for r in results), 3)
     result = media_result(results, model_record(classifier))
     timings["total_s"] = round(time.perf_counter() - t_all, 3)
-    return Analysis(media=info, filename=path.name, segments=results, result=result, timings=timings)
+    return Analysis(
+        media=info,
+        filename=path.name,
+        segments=results,
+        result=result,
+        provenance=provenance,
+        timings=timings,
+    )

@@ -6,6 +6,7 @@ every function against scikit-learn on fixed arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -90,14 +91,76 @@ def log_loss(y: np.ndarray, p: np.ndarray) -> float:
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
-    """The threshold maximising F1 on (y, p), and that F1. Candidates are the scores
-    themselves; ties go to the threshold closest to 0.5 (the least surprising one)."""
-    best_t, best_f1 = 0.5, -1.0
-    for t in np.unique(np.r_[p, 0.5]):
-        _, _, f1 = precision_recall_f1(y, p, float(t))
-        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best_t - 0.5)):
-            best_t, best_f1 = float(t), f1
-    return best_t, max(best_f1, 0.0)
+    """The threshold maximising F1 on (y, p), and that F1, in O(n log n): one sort, then the
+    counts at every distinct score by cumulative sums. Candidates are the scores themselves
+    (and 0.5); ties go to the threshold closest to 0.5 (the least surprising one)."""
+    y = np.asarray(y).astype(float)
+    p = np.asarray(p, dtype=float)
+    cand = np.unique(np.r_[p, 0.5])  # ascending
+    order = np.argsort(p, kind="mergesort")
+    ps, ys = p[order], y[order]
+    # predicted positive at threshold t: p >= t, i.e. the scores from searchsorted(t, left) on
+    start = np.searchsorted(ps, cand, side="left")
+    pos_suffix = np.r_[np.cumsum(ys[::-1])[::-1], 0.0]  # positives among ps[i:]
+    tp = pos_suffix[start]
+    predicted = len(ps) - start
+    fp = predicted - tp
+    fn = y.sum() - tp
+    denom = 2 * tp + fp + fn
+    f1 = np.where(denom > 0, 2 * tp / np.maximum(denom, 1e-12), 0.0)
+    best = f1.max() if len(f1) else 0.0
+    ties = np.flatnonzero(f1 >= best - 1e-12)
+    t = cand[ties[np.argmin(np.abs(cand[ties] - 0.5))]]
+    return float(t), max(float(best), 0.0)
+
+
+def max_fpr_threshold(y: np.ndarray, p: np.ndarray, max_fpr: float = 0.05) -> float:
+    """The lowest threshold whose false-positive rate on (y, p) is at most `max_fpr` (the most
+    sensitive one that keeps the promise to real media), placed half-way between the highest
+    real score it must clear and the next score below, so it is not fitted to one sample."""
+    y = np.asarray(y).astype(int)
+    p = np.asarray(p, dtype=float)
+    reals = np.sort(p[y == 0])[::-1]
+    if not len(reals):
+        return 0.5
+    allowed = int(np.floor(max_fpr * len(reals)))  # reals that may score at or above it
+    if allowed >= len(reals):
+        return float(np.min(p))
+    above = reals[allowed]  # the highest real score that must fall below the threshold
+    higher = p[p > above]
+    nxt = float(higher.min()) if len(higher) else min(1.0, above + 1e-3)
+    return float((above + nxt) / 2)
+
+
+def bootstrap_ci(
+    y: np.ndarray,
+    p: np.ndarray,
+    stat: Callable[[np.ndarray, np.ndarray], float | None],
+    *,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    groups: np.ndarray | None = None,
+) -> tuple[float, float] | None:
+    """A percentile bootstrap interval of `stat(y, p)`, resampling whole `groups` (e.g. the
+    identities) when given, since samples of one person are not independent."""
+    y = np.asarray(y)
+    p = np.asarray(p, dtype=float)
+    rng = np.random.default_rng(seed)
+    keys = np.asarray(groups) if groups is not None else np.arange(len(y))
+    uniq = np.unique(keys)
+    members = [np.flatnonzero(keys == k) for k in uniq]
+    values = []
+    for _ in range(n):
+        pick = rng.integers(0, len(uniq), len(uniq))
+        idx = np.concatenate([members[i] for i in pick])
+        v = stat(y[idx], p[idx])
+        if v is not None and np.isfinite(v):
+            values.append(v)
+    if len(values) < n // 2:
+        return None
+    lo, hi = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
 
 
 def binary_metrics(y: np.ndarray, p: np.ndarray, threshold: float = 0.5) -> BinaryMetrics:

@@ -31,12 +31,14 @@ ALLOWED: dict[str, set[str]] = {
     "shared.db": FOUNDATIONS,
     "shared.broker": FOUNDATIONS,
     "shared.model": FOUNDATIONS | {"shared.storage"},
-    "shared.pipeline": FOUNDATIONS | {"shared.media", "shared.model"},
+    "shared.provenance": FOUNDATIONS | {"shared.media"},
+    "shared.pipeline": FOUNDATIONS | {"shared.media", "shared.model", "shared.provenance"},
     "shared.training": FOUNDATIONS | {"shared.media", "shared.model", "shared.pipeline"},
     "shared.access": FOUNDATIONS | {"shared.db", "shared.webhooks.signing"},
     "shared.webhooks": FOUNDATIONS | {"shared.db", "shared.access", "shared.webhooks.signing"},
     "shared.jobs": FOUNDATIONS
     | {"shared.media", "shared.storage", "shared.db", "shared.broker", "shared.model", "shared.pipeline"}
+    | {"shared.provenance"}
     | {"shared.access", "shared.webhooks"},
     "shared.client": FOUNDATIONS | {"shared.webhooks.signing"},
     "shared.webhooks.signing": set(),

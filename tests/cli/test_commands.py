@@ -27,11 +27,13 @@ TOP_LEVEL = {
     "extract-faces",
     "train",
     "evaluate",
-    "train-demo",  # training toolkit
+    "train-bundled",  # training toolkit
     "tenants",
     "keys",
     "submit",
     "job",  # integrators and operators
+    "data",  # face corpus
+    "provenance",  # C2PA Content Credentials
 }
 
 

@@ -44,3 +44,48 @@ def test_edge_cases() -> None:
     assert log_loss(np.array([1, 0]), np.array([1.0, 0.0])) < 1e-6, "clipped, finite"
     perfect = binary_metrics(np.array([0, 1]), np.array([0.1, 0.9]))
     assert perfect.f1 == 1.0 and perfect.roc_auc == 1.0
+
+
+def test_best_threshold_matches_brute_force_with_ties() -> None:
+    """The O(n log n) search finds the same F1 as trying every candidate one by one."""
+    from shared.training.metrics import precision_recall_f1
+
+    rng = np.random.default_rng(3)
+    for n in (1, 7, 200):
+        y = rng.integers(0, 2, n)
+        p = np.round(rng.random(n), 1)  # many ties
+        t, f1 = best_f1_threshold(y, p)
+        brute = max(precision_recall_f1(y, p, float(c))[2] for c in np.unique(np.r_[p, 0.5]))
+        assert f1 == pytest.approx(brute)
+        assert precision_recall_f1(y, p, t)[2] == pytest.approx(f1)
+
+
+def test_max_fpr_threshold_keeps_the_promise() -> None:
+    from shared.training.metrics import max_fpr_threshold
+
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(100, int), np.ones(100, int)]
+    p = np.r_[rng.beta(2, 5, 100), rng.beta(5, 2, 100)]
+    t = max_fpr_threshold(y, p, 0.05)
+    fpr = np.mean(p[y == 0] >= t)
+    assert fpr <= 0.05
+    # the most sensitive such threshold: one real more above it would break the promise
+    reals = np.sort(p[y == 0])[::-1]
+    assert reals[5] < t <= reals[4]
+
+
+def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> None:
+    from shared.training.metrics import bootstrap_ci
+
+    rng = np.random.default_rng(2)
+
+    def sample(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = np.r_[np.zeros(n, int), np.ones(n, int)]
+        return y, np.r_[rng.normal(0, 1, n), rng.normal(1, 1, n)]
+
+    y, p = sample(20)
+    lo, hi = bootstrap_ci(y, p, roc_auc, n=300)
+    assert lo <= roc_auc(y, p) <= hi
+    y2, p2 = sample(400)
+    lo2, hi2 = bootstrap_ci(y2, p2, roc_auc, n=300)
+    assert hi2 - lo2 < hi - lo

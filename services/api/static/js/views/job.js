@@ -1,6 +1,6 @@
 // One job: live status while it runs (polling at the server's Retry-After), then the verdict
-// with its evidence: gauge, timeline, faces with heatmaps, media facts, model card, webhook
-// deliveries, the full JSON, and delete.
+// with its evidence: gauge, the upload's Content Credentials (C2PA provenance), timeline, faces
+// with heatmaps, media facts, model card, webhook deliveries, the full JSON, and delete.
 
 import { ApiError, getJSON, objectUrl, request, retryAfter } from "../api.js";
 import { VERDICT_TEXT, isTerminal, statusBadge } from "../badges.js";
@@ -167,8 +167,10 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
   function renderBody() {
     clear(body);
     const result = job.status === "completed" ? job.result : null;
+    if (result) body.append(verdictSection(result));
+    // beside the verdict, never merged into it; shown for failed jobs too (it was read first)
+    if (job.provenance) body.append(provenanceSection(job.provenance));
     if (result) {
-      body.append(verdictSection(result));
       if (job.media.kind === "video" && result.segments.length) body.append(timelineSection(result));
       body.append(facesSection(result));
     }
@@ -207,6 +209,73 @@ export function mountJob(root, { config, navigate, flash, setTitle, params }) {
         `Based on ${result.faces_scored} face${result.faces_scored === 1 ? "" : "s"}` +
           (job.media.kind === "video" ? ` in ${segmentsWithFaces} of ${result.segments.length} segments` : "") +
           `, scored by ${result.model.name} ${result.model.version}.`,
+      ),
+    );
+  }
+
+  // --- provenance (C2PA Content Credentials) ----------------------------------------------
+
+  function provenanceSection(p) {
+    let state;
+    let headline;
+    let badgeClass;
+    if (!p.present) {
+      state = "absent";
+      headline = "No Content Credentials";
+      badgeClass = "verdict-no_face";
+    } else if (!p.valid) {
+      state = "invalid";
+      headline = "Content Credentials failed validation";
+      badgeClass = "verdict-fake";
+    } else if (p.trusted) {
+      state = "trusted";
+      headline = "Valid Content Credentials from a trusted signer";
+      badgeClass = "verdict-real";
+    } else {
+      state = "valid";
+      headline = "Valid Content Credentials, signer not on the trust list";
+      badgeClass = "status-cancelled";
+    }
+    const ai = p.ai_generated;
+    const aiText = !p.present
+      ? null
+      : ai === true
+        ? "The manifest declares this media AI-generated."
+        : ai === false
+          ? "The manifest declares this media not AI-generated."
+          : "The manifest makes no declaration about AI generation.";
+    const actions = (p.actions || []).map((a) => [a.action, a.digital_source_type, a.software_agent].filter(Boolean).join(" · "));
+    const errors = p.validation_errors || [];
+    return h(
+      "section",
+      { class: "card", id: "provenance", "aria-labelledby": "provenance-heading", "data-state": state },
+      h("h2", { id: "provenance-heading" }, "Content Credentials"),
+      h("p", { id: "provenance-state" }, h("span", { class: `badge ${badgeClass}` }, headline)),
+      aiText ? h("p", { id: "provenance-ai", "data-ai": String(ai) }, h("strong", {}, aiText)) : null,
+      errors.length
+        ? h(
+            "div",
+            { class: "error-box", id: "provenance-errors" },
+            h("p", {}, h("strong", {}, p.present ? "Validation failed:" : "Provenance could not be checked:")),
+            h("ul", {}, errors.map((e) => h("li", {}, h("code", {}, e.code), ` ${e.explanation}`))),
+          )
+        : null,
+      p.present
+        ? facts([
+            ["Signer", p.signer ? p.signer.common_name || "–" : null],
+            ["Organisation", p.signer ? p.signer.issuer : null],
+            ["Written by", p.claim_generator],
+            ["Created", p.created_at],
+            ["Actions", actions.length ? actions.join("; ") : null],
+            ["Ingredients", p.ingredients ? String(p.ingredients) : null],
+          ])
+        : null,
+      h(
+        "p",
+        { class: "hint" },
+        p.present
+          ? "What the file's signed C2PA manifest says about where it came from. It is evidence beside the model's verdict, not part of it; an AI declaration is the signer's statement, not a finding of the model."
+          : "The file carries no C2PA manifest. Most media has none; its absence says nothing about whether the media is real.",
       ),
     );
   }
