@@ -178,7 +178,12 @@ class Settings(BaseSettings):
     )
 
     # --- workers ------------------------------------------------------------------------
-    task_max_retries: int = Field(3, ge=0, description="Retries of a task after a transient failure.")
+    task_max_retries: int = Field(
+        8,
+        ge=0,
+        description="Retries of a task after a transient failure (storage, broker, database down), 2 s"
+        " doubling to 60 s apart: the default rides out an outage of 2 minutes or more.",
+    )
     detect_visibility_timeout_s: int = Field(
         3600,
         ge=60,

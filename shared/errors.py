@@ -8,9 +8,29 @@ stored `error` on a failed job. They are mapped once, in `services/api/problems.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 PROBLEM_BASE = "/problems/"
+
+#: What must never reach a client: heap addresses (`[ffv1 @ 0x558b...]`), file names in quotes
+#: (`'/tmp/dfs-det-.../source.jpg'`) and absolute local paths (worker temp folders, mounts).
+_ADDRESS_TAG = re.compile(r"\[[\w.-]+ @ 0x[0-9a-fA-F]+\]\s*")
+_ADDRESS = re.compile(r"\b0x[0-9a-fA-F]{6,}\b")
+_QUOTED_PATH = re.compile(r"""(?:file:)?(['"])(?:[A-Za-z]:)?[/\\][^'"]*\1""")
+_LOCAL_PATH = re.compile(
+    r"(?<![\w/.:])(?:file:)?/(?:tmp|var|home|root|usr|etc|opt|srv|data|mnt|media|run|proc|dev|work|app|private)"
+    r"(?:/[^\s'\"(),;]*)?"
+)
+
+
+def public_text(text: str) -> str:
+    """`text` without the places things live in (local paths) or heap addresses: what may be
+    shown to a client or stored as a job's error."""
+    text = _ADDRESS_TAG.sub("", text)
+    text = _ADDRESS.sub("0x…", text)
+    text = _QUOTED_PATH.sub("(a local file)", text)
+    return _LOCAL_PATH.sub("(a local file)", text)
 
 
 class DFSError(Exception):
@@ -37,7 +57,7 @@ class DFSError(Exception):
             "type": self.type_uri,
             "title": self.title,
             "status": self.status,
-            "detail": self.detail,
+            "detail": public_text(self.detail),
         }
         if instance:
             body["instance"] = instance
@@ -53,6 +73,15 @@ class InvalidRequest(DFSError):
 
     def __init__(self, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(detail, **({"errors": errors} if errors else {}))
+
+
+class MalformedRequest(DFSError):
+    """The request cannot even be parsed (a broken multipart body, JSON that is not JSON)."""
+
+    slug = "malformed-request"
+    title = "Malformed request"
+    status = 400
+    exit_code = 2
 
 
 class UnsupportedMedia(DFSError):
@@ -170,5 +199,5 @@ def problem_from_exception(exc: BaseException) -> dict[str, Any]:
         "type": PROBLEM_BASE + "internal",
         "title": "Internal error",
         "status": 500,
-        "detail": f"{type(exc).__name__}: {exc}"[:500],
+        "detail": public_text(f"{type(exc).__name__}: {exc}")[:500],
     }

@@ -10,6 +10,8 @@ import threading
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: A ULID as a regular expression (validation of ids that arrive in URLs, queries and bodies).
+ULID_PATTERN = r"^[0-7][0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{25}$"
 _lock = threading.Lock()
 _last_ms = -1
 _last_rand = 0

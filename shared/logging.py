@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 
@@ -38,11 +39,20 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
+#: Control characters a client may smuggle into a logged path or value (NUL, ESC, CR, ...);
+#: newlines stay (tracebacks), everything else is written as `\xNN`.
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+
+
+def escape_controls(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
         ctx = " ".join(f"{k}={getattr(record, k)}" for k in CONTEXT_FIELDS if hasattr(record, k))
-        return f"{base} {ctx}" if ctx else base
+        return escape_controls(f"{base} {ctx}" if ctx else base)
 
 
 def configure_logging(settings: Settings | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(info.router)
     app.include_router(ops.router)
     console.install(app)
+    _publish_limits(app, settings)
 
     @app.middleware("http")
     async def _metrics(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -52,6 +54,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def _publish_limits(app: FastAPI, settings: Settings) -> None:
+    """OpenAPI states this deployment's upload limit as the schema maximum of `size_bytes`
+    (a larger value is answered 413, as a larger upload is)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = generate()
+            size = spec["components"]["schemas"]["UploadCreate"]["properties"]["size_bytes"]
+            for schema in size.get("anyOf", [size]):
+                if schema.get("type") == "integer":
+                    schema["maximum"] = settings.max_upload_bytes
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _log_auth_mode(settings: Settings) -> None:

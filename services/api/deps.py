@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -13,7 +13,12 @@ from shared.access.auth import LOCAL_TENANT, Principal, authenticate
 from shared.access.ratelimit import RateLimiter
 from shared.config import Settings
 from shared.db import session_scope
+from shared.ids import ULID_PATTERN
 from shared.storage import ObjectStore, get_store
+
+#: A job id in a URL path: checked to be a ULID before anything queries it (a malformed id,
+#: a NUL byte included, is a 422, never a database error).
+JobIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The job's id (a ULID).")]
 
 
 def get_app_settings(request: Request) -> Settings:

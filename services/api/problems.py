@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import PROBLEM_BASE, DFSError
+from shared.errors import PROBLEM_BASE, DFSError, MalformedRequest
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +19,7 @@ PROBLEM_JSON = "application/problem+json"
 #: Human documentation of each problem type, served at /problems/{slug}.
 PROBLEM_DOCS: dict[str, str] = {
     "invalid-request": "A field of the request is missing or invalid; `errors[]` names each field.",
+    "malformed-request": "The request body could not be parsed (a broken multipart form, a body that is not JSON).",
     "unsupported-media": "The upload is not a supported video (mp4, mov, webm, mkv, avi) or image (jpeg, png, webp), judged by its content.",
     "corrupt-media": "The media could not be probed or decoded.",
     "media-too-large": "The upload, its duration or its frame size exceeds a configured limit.",
@@ -54,6 +55,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(err.get("type") == "json_invalid" for err in exc.errors()):
+            # Not a field's fault: the body is not JSON this server can parse at all.
+            message = next(err.get("msg", "") for err in exc.errors() if err.get("type") == "json_invalid")
+            return problem_response(
+                MalformedRequest(f"the request body is not valid JSON: {message}"[:300]).to_problem(
+                    instance=request.url.path
+                )
+            )
         errors = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "header")]
@@ -77,6 +86,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug = {404: "not-found", 401: "unauthorized", 403: "forbidden"}.get(exc.status_code, "http-error")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request))
         body = {
             "type": PROBLEM_BASE + slug,
             "title": _title(exc.status_code),
@@ -84,7 +96,7 @@ def install(app: FastAPI) -> None:
             "detail": str(exc.detail),
             "instance": request.url.path,
         }
-        return problem_response(body, dict(exc.headers or {}))
+        return problem_response(body, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -96,7 +108,24 @@ def install(app: FastAPI) -> None:
             "detail": "an unexpected error occurred; it has been logged",
             "instance": request.url.path,
         }
-        return problem_response(body)
+        # The server closes this connection once the answer is sent (the exception goes on to
+        # the server); saying so lets a keep-alive client open a fresh one instead of a reset.
+        return problem_response(body, {"Connection": "close"})
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (one route per method in FastAPI, so the
+    route that answered 405 alone would list only its own)."""
+    from starlette.routing import Match
+
+    return [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
 
 
 def _title(status: int) -> str:

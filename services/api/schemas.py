@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from shared.ids import ULID_PATTERN
+
 
 class FieldProblem(BaseModel):
     field: str | None = Field(None, description="The request field at fault (e.g. `callback_url`).")
@@ -29,17 +31,15 @@ class ProblemPublic(BaseModel):
 class JobFromUpload(BaseModel):
     """POST /v1/jobs with `Content-Type: application/json`: start a job from a presigned upload."""
 
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
-    upload_id: str = Field(
-        min_length=1, max_length=26, description="From POST /v1/uploads, after the PUT finished."
-    )
+    upload_id: str = Field(pattern=ULID_PATTERN, description="From POST /v1/uploads, after the PUT finished.")
     callback_url: str | None = Field(None, max_length=2048, description="Where job.* webhooks are sent.")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Your own JSON object, at most 4 KB.")
 
 
 class UploadCreate(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
     filename: str | None = Field(None, max_length=255, description="Shown as the job's media.filename.")
     size_bytes: int | None = Field(
@@ -58,9 +58,13 @@ class UploadPublic(BaseModel):
 
 
 class RedeliverRequest(BaseModel):
-    model_config = {"extra": "forbid"}
+    model_config = {"extra": "forbid", "strict": True}  # no coercion: `true` is no size, `1` no id
 
-    delivery_id: str | None = Field(None, description="Only this delivery (default: every event of the job).")
+    delivery_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_]{1,64}$",
+        description="Only this delivery (default: every event of the job).",
+    )
 
 
 # --- evidence, model card and console configuration ----------------------------------------

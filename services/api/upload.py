@@ -17,9 +17,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import anyio
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from shared.errors import DFSError, InvalidRequest, MediaTooLarge, UnsupportedMedia
+from shared.errors import DFSError, InvalidRequest, MalformedRequest, MediaTooLarge, UnsupportedMedia
+from shared.jobs.submit import clean_filename
 from shared.media.sniff import SNIFF_BYTES, MediaType, sniff
 from shared.storage import ObjectStore
 
@@ -150,7 +152,7 @@ class StreamingUpload:
                     )
                 )
             self._file_seen = True
-            self.result.filename = _clean_filename(self._part_filename)
+            self.result.filename = clean_filename(self._part_filename)
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._error is not None:
@@ -243,11 +245,11 @@ class StreamingUpload:
         """Consume the body. On any failure the partial object is removed and the error raised."""
         try:
             async for chunk in body:
-                self.parser.write(chunk)
+                self._parse(chunk)
                 if self._error is not None:
                     raise self._error
                 await self._flush()
-            self.parser.finalize()
+            self._parse(None)
             if self._error is not None:
                 raise self._error
             if not self._file_seen or not self._file_done:
@@ -262,6 +264,17 @@ class StreamingUpload:
         except BaseException as exc:
             await self._abort(exc)
             raise
+
+    def _parse(self, chunk: bytes | None) -> None:
+        """Feed the parser (`None`: the body ended); a body that is not a well-formed
+        multipart form is the client's error (400), never an internal one."""
+        try:
+            if chunk is None:
+                self.parser.finalize()
+            else:
+                self.parser.write(chunk)
+        except FormParserError as exc:
+            raise MalformedRequest(f"the multipart body could not be parsed: {exc}"[:300]) from exc
 
     async def _finish_writer(self) -> None:
         if self._pipe is None or self._writer is None:
@@ -294,11 +307,3 @@ class StreamingUpload:
             key = self.result.stored_key
             with contextlib.suppress(Exception):  # best effort: the error being raised matters more
                 await anyio.to_thread.run_sync(self.store.delete, key)
-
-
-def _clean_filename(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if ch.isprintable())[:255]
-    return name or None

@@ -118,7 +118,10 @@ def enqueue(task: TaskName, *args: Any, countdown: float | None = None) -> None:
             retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1.0},
         )
     except Exception as exc:
-        raise BrokerUnavailable(f"could not queue {task.value}: {type(exc).__name__}: {exc}"[:300]) from exc
+        log.warning("could not queue %s: %s: %s", task.value, type(exc).__name__, exc)
+        raise BrokerUnavailable(
+            f"could not queue {task.value}: the message broker could not be reached"
+        ) from exc
 
 
 def ping_broker() -> None:
@@ -127,7 +130,8 @@ def ping_broker() -> None:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=3)
     except Exception as exc:
-        raise BrokerUnavailable(f"broker unreachable: {type(exc).__name__}: {exc}"[:300]) from exc
+        log.warning("broker unreachable: %s: %s", type(exc).__name__, exc)
+        raise BrokerUnavailable("the message broker could not be reached") from exc
 
 
 def revoke_job_tasks(job_id: str, segments: int) -> None:

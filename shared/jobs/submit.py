@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ from shared.jobs import idempotency
 from shared.jobs.lifecycle import UPLOAD_GRACE
 from shared.media.sniff import SNIFF_BYTES, MediaType, sniff
 from shared.storage import ObjectStore
+from shared.storage.keys import source_key
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +51,21 @@ def _metadata_too_large(settings: Settings) -> InvalidRequest:
     )
 
 
+#: How deep `metadata` may nest and how many keys and values it may hold in all: enough for any
+#: honest use, and far from what breaks a JSON serialiser's recursion limit.
+MAX_METADATA_DEPTH = 16
+MAX_METADATA_ITEMS = 512
+
+
+def _metadata_error(message: str) -> InvalidRequest:
+    return InvalidRequest(f"metadata: {message}", [{"field": "metadata", "message": message}])
+
+
 def parse_metadata(raw: str | None, settings: Settings) -> dict[str, Any]:
     """The `metadata` form field of a multipart submission: a JSON object within the size limit."""
     if raw is None or raw.strip() == "":
         return {}
-    if len(raw.encode("utf-8")) > settings.max_metadata_bytes:
+    if len(raw.encode("utf-8", "surrogatepass")) > settings.max_metadata_bytes:
         raise _metadata_too_large(settings)
     try:
         value = json.loads(raw)
@@ -61,18 +73,66 @@ def parse_metadata(raw: str | None, settings: Settings) -> dict[str, Any]:
         raise InvalidRequest(
             "metadata is not valid JSON", [{"field": "metadata", "message": str(exc)}]
         ) from exc
+    except RecursionError as exc:
+        raise _metadata_error(f"nests deeper than {MAX_METADATA_DEPTH} levels") from exc
     if not isinstance(value, dict):
         raise InvalidRequest(
             "metadata must be a JSON object", [{"field": "metadata", "message": "must be an object"}]
         )
-    return value
+    return check_metadata(value, settings)
 
 
 def check_metadata(metadata: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Metadata that arrived already parsed (the JSON submission) obeys the same size limit."""
+    """Every submission's metadata (multipart or JSON) obeys one rule: at most
+    `max_metadata_bytes` of JSON, `MAX_METADATA_DEPTH` levels and `MAX_METADATA_ITEMS` keys and
+    values, finite numbers only, and text Postgres can store (no NUL, no lone surrogate)."""
+    _check_metadata_shape(metadata)
     if len(json.dumps(metadata).encode("utf-8")) > settings.max_metadata_bytes:
         raise _metadata_too_large(settings)
     return metadata
+
+
+def _check_metadata_shape(metadata: dict[str, Any]) -> None:
+    items = 0
+    stack: list[tuple[Any, int]] = [(metadata, 1)]
+    while stack:  # iterative: a hostile depth cannot exhaust the interpreter's stack
+        value, depth = stack.pop()
+        if depth > MAX_METADATA_DEPTH:
+            raise _metadata_error(f"nests deeper than {MAX_METADATA_DEPTH} levels")
+        items += 1
+        if items > MAX_METADATA_ITEMS:
+            raise _metadata_error(f"holds more than {MAX_METADATA_ITEMS} keys and values")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(str(key))
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise _metadata_error("numbers must be finite (no NaN or Infinity, nothing beyond 1e308)")
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise _metadata_error("text may not contain the NUL character (\\u0000)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _metadata_error("text may not contain lone UTF-16 surrogates (e.g. \\ud800)") from exc
+
+
+def clean_filename(name: str | None) -> str | None:
+    """The one rule for a client's file name, whichever way it arrived (multipart part or
+    presigned upload): its last path component only, printable characters only (no NUL, no
+    control character, no lone surrogate), at most 255 characters. Markup stays as written:
+    it is text, and every view renders it as text."""
+    if not name:
+        return None
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:255]
+    return name if name not in ("", ".", "..") else None
 
 
 def multipart_fingerprint(
@@ -181,7 +241,11 @@ def job_from_upload(
     sessions: SessionScope | None = None,
 ) -> Job:
     """Check the presigned upload really holds an acceptable file, then make it a job (the job
-    takes the upload's id, so its media lives under `uploads/{job_id}/` like any other)."""
+    takes the upload's id, so its media lives under `uploads/{job_id}/` like any other).
+
+    The presigned URL stays valid until it expires, so the job never reads the object it points
+    at: the upload is copied to the job's own key (`source.{ext}`, which no URL can write), and
+    the copy is what is checked, recorded (size) and analysed."""
     sessions = sessions or scope_for(settings)
     with sessions() as s:
         upload = s.get(Upload, upload_id)
@@ -198,29 +262,47 @@ def job_from_upload(
         raise _upload_field_error(
             "nothing was uploaded yet: PUT the file to the presigned URL first"
         ) from exc
-    if info.size > upload.max_bytes:
-        store.delete(upload.object_key)
-        raise MediaTooLarge(f"the upload has {info.size} bytes, more than its limit of {upload.max_bytes}")
-    if info.size == 0:
+    media_type = _check_upload_object(store, upload.object_key, info.size, upload.max_bytes)
+    key = source_key(upload.id, media_type.ext)
+    copied = store.copy(upload.object_key, key)
+    try:
+        # What a PUT may have changed between the checks above and the copy is checked again.
+        media_type = _check_upload_object(store, key, copied.size, upload.max_bytes)
+        if key != source_key(upload.id, media_type.ext):
+            raise UnsupportedMedia("the upload changed while the job was being created")
+        new = NewJob(
+            job_id=upload.id,
+            media_type=media_type,
+            filename=upload.filename,
+            size=copied.size,
+            key=key,
+            callback_url=callback_url,
+            metadata=metadata,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+            upload_id=upload.id,
+        )
+        job = insert_job(new, principal, settings, sessions)
+    except BaseException:
+        store.delete(key)
+        raise
+    store.delete(upload.object_key)
+    return job
+
+
+def _check_upload_object(store: ObjectStore, key: str, size: int, max_bytes: int) -> MediaType:
+    """An uploaded object's size within its limit and a supported type (sniffed from its
+    content); a refused object is deleted."""
+    if size > max_bytes:
+        store.delete(key)
+        raise MediaTooLarge(f"the upload has {size} bytes, more than its limit of {max_bytes}")
+    if size == 0:
         raise _upload_field_error("the uploaded file is empty")
     try:
-        media_type = sniff(store.read_head(upload.object_key, SNIFF_BYTES))
+        return sniff(store.read_head(key, SNIFF_BYTES))
     except UnsupportedMedia:
-        store.delete(upload.object_key)
+        store.delete(key)
         raise
-    new = NewJob(
-        job_id=upload.id,
-        media_type=media_type,
-        filename=upload.filename,
-        size=info.size,
-        key=upload.object_key,
-        callback_url=callback_url,
-        metadata=metadata,
-        idempotency_key=idempotency_key,
-        fingerprint=fingerprint,
-        upload_id=upload.id,
-    )
-    return insert_job(new, principal, settings, sessions)
 
 
 def start_job(job: Job) -> None:

@@ -24,7 +24,7 @@ from shared.config import Settings, get_settings
 from shared.db import Job, JobStatus, Segment, SegmentStatus, SessionScope, repo, scope_for
 from shared.errors import Cancelled, CorruptMedia, DFSError, problem_from_exception
 from shared.jobs.submit import add_image_segment
-from shared.media.sniff import BY_EXT, BY_MIME, MediaType
+from shared.media.sniff import BY_EXT, BY_MIME, SNIFF_BYTES, MediaType, sniff
 from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import (
@@ -37,7 +37,7 @@ from shared.pipeline import (
     split_media,
 )
 from shared.provenance import read_provenance
-from shared.storage import get_store
+from shared.storage import ObjectStore, get_store
 from shared.storage.keys import face_artifact_keys, segment_key
 from shared.types import SegmentResult, SegmentSpec
 
@@ -57,6 +57,22 @@ def media_type_of(content_type: str, source: str) -> MediaType:
     if mt is None or (ext is not None and BY_EXT.get(ext) is not mt):
         raise CorruptMedia(f"stored media type {content_type} is not supported")
     return mt
+
+
+def fetch_source(store: ObjectStore, key: str, size: int, media_type: MediaType, path: Path) -> Path:
+    """Download the job's source, refusing bytes that are not the file accepted at submission
+    (another size or another type): whatever happened to the object since, the worker analyses
+    only what was checked."""
+    local = store.get_file(key, path)
+    with open(local, "rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    try:
+        same_type = sniff(head) is media_type
+    except DFSError:
+        same_type = False
+    if local.stat().st_size != size or not same_type:
+        raise CorruptMedia("the stored media is not the file accepted when the job was created")
+    return local
 
 
 class JobCancelCheck:
@@ -111,7 +127,7 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
             )
         repo.mark_processing(s, job_id)
         media_type = media_type_of(job.content_type, job.source_key)
-        key = job.source_key
+        key, size = job.source_key, job.size_bytes
         if media_type.kind == "image":
             add_image_segment(s, job_id, key)
             return Next([(TaskName.detect, (job_id, 0))])
@@ -119,7 +135,7 @@ def segment_job(job_id: str, settings: Settings | None = None, sessions: Session
     store = get_store(settings)
     check = JobCancelCheck(job_id, sessions)
     with tempfile.TemporaryDirectory(prefix=f"dfs-seg-{job_id}-") as tmp:
-        local = store.get_file(key, Path(tmp) / f"source.{media_type.ext}")
+        local = fetch_source(store, key, size, media_type, Path(tmp) / f"source.{media_type.ext}")
         check(force=True)
         # Stored at once, so that a job that fails later (corrupt video) still shows it.
         provenance = read_provenance(local, media_type, settings)
@@ -180,7 +196,7 @@ def detect_segment(
         repo.bump_segment_attempts(s, job_id, index)
         media_type = media_type_of(job.content_type, job.source_key)
         spec = SegmentSpec(index=seg.index, start_s=seg.start_s, end_s=seg.end_s)
-        object_key, rotation = seg.object_key, job.rotation or 0
+        object_key, rotation, size = seg.object_key, job.rotation or 0, job.size_bytes
 
     classifier = get_classifier(settings)
     detector = get_face_detector(settings)
@@ -188,7 +204,7 @@ def detect_segment(
     check = JobCancelCheck(job_id, sessions)
     with tempfile.TemporaryDirectory(prefix=f"dfs-det-{job_id}-{index}-") as tmp:
         if media_type.kind == "image":
-            local = store.get_file(object_key, Path(tmp) / f"source.{media_type.ext}")
+            local = fetch_source(store, object_key, size, media_type, Path(tmp) / f"source.{media_type.ext}")
             # An image job has no segmenter run: its one segment reads the upload's provenance.
             provenance = read_provenance(local, media_type, settings)
             with sessions() as s:

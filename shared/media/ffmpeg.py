@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from shared.errors import CorruptMedia, ToolFailed
+from shared.errors import CorruptMedia, ToolFailed, public_text
 from shared.media.sniff import ALLOWED_DEMUXERS
 
 
@@ -57,4 +57,5 @@ def _last_error_line(stderr: bytes) -> str:
     text = lines[-1]
     if ": " in text and text.startswith("file:"):
         text = text.split(": ", 1)[1]
-    return text[:300]
+    # no heap addresses (`[ffv1 @ 0x558b...]`) and no local paths
+    return public_text(text)[:300]

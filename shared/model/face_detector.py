@@ -82,6 +82,8 @@ class MTCNNDetector(InferenceModel[list[np.ndarray], list[list[Detection]]]):
                 batch = batch.float()
                 sx = sy = 1.0
             assert self._mtcnn is not None
+            if min(batch.shape[1], batch.shape[2]) < self._mtcnn.min_face_size:
+                continue  # no face of the minimum size fits (and MTCNN fails on such frames)
             boxes, probs = self._mtcnn.detect(batch)
             for j, i in enumerate(idxs):
                 if boxes[j] is None:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.errors import CorruptMedia, MediaTooLarge
+from shared.errors import CorruptMedia, MediaTooLarge, public_text
+from shared.media.pillow import image_error, pillow_errors
 from shared.media.sniff import MediaType
 from shared.types import Frame
 
@@ -111,14 +112,14 @@ def _half_frame(stream: object) -> float:
 def _av_message(exc: BaseException) -> str:
     text = str(exc)
     # PyAV appends the file name; keep the reason only.
-    return text.split(": '", 1)[0][:300]
+    return public_text(text.split(": '", 1)[0])[:300]
 
 
 def load_image(
     path: Path, media_type: MediaType, *, rotation: int = 0, max_pixels: int | None = None
 ) -> Frame:
     """Decode an image (Pillow, restricted to its sniffed format) as one upright RGB frame."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path, formats=[media_type.demuxer]) as img:
@@ -127,6 +128,6 @@ def load_image(
                     f"image of {img.width}x{img.height} exceeds the limit of {max_pixels} pixels"
                 )
             image = np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise CorruptMedia(f"image could not be decoded: {exc}") from exc
+    except pillow_errors() as exc:
+        raise image_error(exc) from exc
     return Frame(index=0, time_s=0.0, image=rotate_upright(image, rotation))

@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
 from shared.media.ffmpeg import input_args, run_tool, tool_path
+from shared.media.pillow import image_error, pillow_errors
 from shared.media.sniff import SNIFF_BYTES, MediaType, sniff
 from shared.types import MediaInfo
 
@@ -134,14 +135,14 @@ def _is_cover_art(stream: dict[str, Any]) -> bool:
 
 
 def probe_image(path: Path, media_type: MediaType) -> MediaInfo:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path, formats=[media_type.demuxer]) as img:
             width, height = img.size
             rotation = _exif_rotation(img)
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise CorruptMedia(f"image could not be decoded: {exc}") from exc
+    except pillow_errors() as exc:
+        raise image_error(exc) from exc
     return MediaInfo(
         kind="image",
         format=media_type.demuxer.lower(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -21,6 +22,8 @@ from typing import BinaryIO, Protocol
 
 from shared.config import Settings, get_settings
 from shared.errors import NotFound, StorageUnavailable
+
+log = logging.getLogger(__name__)
 
 #: Bytes per chunk when an object is streamed to a client.
 STREAM_CHUNK = 256 * 1024
@@ -46,6 +49,7 @@ class ObjectStore(Protocol):
     def read_head(self, key: str, length: int) -> bytes: ...
     def open_stream(self, key: str, chunk_size: int = ...) -> tuple[ObjectInfo, Iterator[bytes]]: ...
     def stat(self, key: str) -> ObjectInfo: ...
+    def copy(self, src: str, dst: str) -> ObjectInfo: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def delete_prefix(self, prefix: str) -> int: ...
@@ -108,6 +112,15 @@ class LocalStore:
         if not src.is_file():
             raise NotFound(f"object {key} does not exist")
         return src.read_bytes()
+
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Copy an object (atomically: the destination is complete or absent); the copy's info."""
+        source = self._path(src)
+        if not source.is_file():
+            raise NotFound(f"object {src} does not exist")
+        with open(source, "rb") as fh:
+            self.put_stream(dst, fh)
+        return self.stat(dst)
 
     def read_head(self, key: str, length: int) -> bytes:
         src = self._path(key)
@@ -210,7 +223,9 @@ class S3Store:
 
         if isinstance(exc, S3Error) and exc.code in ("NoSuchKey", "NoSuchObject", "NoSuchBucket"):
             return NotFound(f"object {key} does not exist")
-        return StorageUnavailable(f"object storage error on {key}: {type(exc).__name__}: {exc}"[:400])
+        # The details (endpoint, port, bucket) are for the operator's log, not for the client.
+        log.warning("object storage error on %s: %s: %s", key, type(exc).__name__, exc)
+        return StorageUnavailable("object storage could not be reached or refused the request; retry later")
 
     def _ensure_bucket(self) -> None:
         if self._bucket_checked:
@@ -335,6 +350,22 @@ class S3Store:
         except NotFound:
             return False
 
+    def copy(self, src: str, dst: str) -> ObjectInfo:
+        """Server-side copy (no bytes through this process); the copy's info."""
+        from minio.commonconfig import ComposeSource, CopySource
+
+        src, dst = _safe_key(src), _safe_key(dst)
+        try:
+            if self.stat(src).size <= 5 * 1024**3:
+                self.client.copy_object(self.bucket, dst, CopySource(self.bucket, src))
+            else:  # S3 copies more than 5 GiB in parts only
+                self.client.compose_object(self.bucket, dst, [ComposeSource(self.bucket, src)])
+        except NotFound:
+            raise
+        except Exception as exc:
+            raise self._errors(exc, src) from exc
+        return self.stat(dst)
+
     def delete(self, key: str) -> None:
         key = _safe_key(key)
         try:
@@ -379,9 +410,8 @@ class S3Store:
         try:
             self.client.bucket_exists(self.bucket)
         except Exception as exc:
-            raise StorageUnavailable(
-                f"object storage unreachable: {type(exc).__name__}: {exc}"[:300]
-            ) from exc
+            log.warning("object storage unreachable: %s: %s", type(exc).__name__, exc)
+            raise StorageUnavailable("object storage could not be reached") from exc
 
 
 class _ReaderAborted(Exception):

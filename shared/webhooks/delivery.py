@@ -44,6 +44,9 @@ EXCERPT_BYTES = 512
 USER_AGENT = "DeepfakeStream-Webhooks/1"
 #: A pending delivery whose time came this long ago without a worker taking it lost its message.
 LOST_MESSAGE_AFTER = timedelta(seconds=30)
+#: An attempt cannot outlive its connect + read deadline; past that plus this margin (DNS, the
+#: database) a delivery still `sending` was caught by a worker that died, and is sent again.
+STUCK_MARGIN = timedelta(seconds=10)
 
 
 def new_message_id() -> str:
@@ -347,9 +350,14 @@ def attempt(delivery_id: str, settings: Settings) -> Outcome | None:
 
 def sweep(session: Session, settings: Settings) -> list[str]:
     """Deliveries whose queue message was lost (broker flush/restart) or whose worker died
-    mid-try: put them back in `pending` and return their ids to queue again."""
+    mid-try: put them back in `pending` and return their ids to queue again. A stuck one is
+    queued again by the same sweep, so a killed webhook worker delays its delivery by the
+    attempt's deadline plus `STUCK_MARGIN` plus at most one sweep interval (at-least-once: the
+    receiver may see that event twice, with the same webhook-id)."""
     now = utcnow()
-    stuck_after = timedelta(seconds=settings.webhook_connect_timeout_s + settings.webhook_read_timeout_s + 60)
+    stuck_after = (
+        timedelta(seconds=settings.webhook_connect_timeout_s + settings.webhook_read_timeout_s) + STUCK_MARGIN
+    )
     stuck = list(
         session.execute(
             select(WebhookDelivery).where(
@@ -371,6 +379,7 @@ def sweep(session: Session, settings: Settings) -> list[str]:
         exhausted = d.attempts >= d.attempt_limit
         d.status = (DeliveryStatus.failed if exhausted else DeliveryStatus.pending).value
         d.next_attempt_at = None
+    requeued = [d.id for d in stuck if d.status == DeliveryStatus.pending.value]
     due = session.execute(
         select(WebhookDelivery.id)
         .where(
@@ -383,7 +392,7 @@ def sweep(session: Session, settings: Settings) -> list[str]:
         )
         .limit(1000)
     ).scalars()
-    return list(due)
+    return requeued + [d for d in due if d not in requeued]
 
 
 def redeliver(

@@ -140,6 +140,10 @@ def validate_callback_url(url: str | None, allowed_networks: Sequence[str]) -> s
         raise _refuse(f"is not a valid URL ({exc})") from exc
     if len(url) > MAX_URL_LENGTH or parts.scheme not in ("http", "https") or not host:
         raise _refuse("must be an absolute http(s) URL")
+    # One spelling of a name: `localhost.` (the absolute form) and `LOCALHOST` are localhost.
+    host = host.rstrip(".").lower()
+    if not host:
+        raise _refuse("must be an absolute http(s) URL")
     if host == "localhost" or host.endswith(".localhost"):
         ip: IPAddress | None = ipaddress.ip_address("127.0.0.1")
     else:

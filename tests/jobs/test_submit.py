@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from shared.access.auth import Principal
-from shared.db import SessionScope, Upload, repo
+from shared.db import Job, SessionScope, Upload, repo
 from shared.db.models import utcnow
-from shared.errors import Conflict, InvalidRequest, MediaTooLarge, UnsupportedMedia
+from shared.errors import Conflict, CorruptMedia, InvalidRequest, MediaTooLarge, UnsupportedMedia
 from shared.ids import new_ulid
 from shared.jobs.submit import NewJob, insert_job, job_from_upload, parse_metadata
 from shared.media.sniff import JPEG, MP4
@@ -152,3 +152,33 @@ def test_an_oversized_or_unsupported_upload_is_refused_and_its_object_deleted(
     assert not store.exists(text.object_key)
     with sessions() as s:
         assert repo.find_job(s, big.id) is None and repo.find_job(s, text.id) is None
+
+
+def test_a_job_made_from_an_upload_owns_its_media(
+    embedded_settings: Any, sessions: SessionScope, store: ObjectStore, face_image: Path, noface_clip: Path
+) -> None:
+    """The presigned URL stays valid after the job exists: a second PUT must not reach the job
+    (issue 11: an 86 KB image checked at creation was replaced by a 1.5 MB file)."""
+    upload = make_upload(sessions)
+    store.put_file(upload.object_key, face_image)
+    job = submit(upload.id, embedded_settings, store, sessions)
+    assert job.source_key == source_key(upload.id, "jpg") != upload.object_key
+    assert not store.exists(upload.object_key), "the presigned object is gone once copied"
+    store.put_file(upload.object_key, noface_clip)  # what a second PUT to the URL does
+    assert store.get_bytes(job.source_key) == face_image.read_bytes()
+
+
+def test_the_worker_refuses_a_source_that_changed_after_submission(
+    embedded_settings: Any, sessions: SessionScope, store: ObjectStore, noface_clip: Path, face_image: Path
+) -> None:
+    from shared.jobs.work import segment_job
+    from tests.support.seed import add_job
+
+    job_id = add_job(sessions)
+    with sessions() as s:
+        s.get(Job, job_id).size_bytes = noface_clip.stat().st_size  # type: ignore[union-attr]
+    store.put_file(source_key(job_id, "mp4"), face_image)  # another size and another type
+    with pytest.raises(CorruptMedia, match="not the file accepted"):
+        segment_job(job_id, embedded_settings, sessions)
+    store.put_file(source_key(job_id, "mp4"), noface_clip)  # the file accepted: analysed
+    assert segment_job(job_id, embedded_settings, sessions).tasks

@@ -122,3 +122,13 @@ def test_local_store_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Pa
     )
     assert [p.name for p in (tmp_path / "objects" / "uploads" / "j1").iterdir()] == ["source.mp4"]
     assert [o.key for o in store.list("")] == ["uploads/j1/source.mp4"]
+
+
+def test_copy_makes_an_independent_object(store: ObjectStore) -> None:
+    store.put_bytes("uploads/u1/source", b"\xff\xd8first" * 1000, "image/jpeg")
+    info = store.copy("uploads/u1/source", "uploads/u1/source.jpg")
+    assert info.key == "uploads/u1/source.jpg" and info.size == 7000
+    store.put_bytes("uploads/u1/source", b"replaced")
+    assert store.get_bytes("uploads/u1/source.jpg") == b"\xff\xd8first" * 1000
+    with pytest.raises(NotFound):
+        store.copy("uploads/none/source", "uploads/none/source.jpg")

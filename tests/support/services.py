@@ -134,6 +134,12 @@ class S3Gateway:
     def stop(self) -> None:
         stop_process(self.proc)
 
+    def restart(self) -> None:
+        """Start it again on the same port over the same data (after `stop`: an outage drill)."""
+        self.proc = _launch_gateway(
+            self.root, int(self.endpoint.rsplit(":", 1)[1]), self.access_key, self.secret_key
+        )
+
 
 def start_s3_gateway(root: Path) -> S3Gateway:
     """JuiceFS's S3 gateway over a folder, on a free loopback port."""
@@ -161,8 +167,15 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     )
     port = free_port()
     access, secret = "dfsadmin", "dfsadmin-secret"
+    proc = _launch_gateway(root, port, access, secret)
+    return S3Gateway(f"127.0.0.1:{port}", access, secret, proc, root)
+
+
+def _launch_gateway(root: Path, port: int, access: str, secret: str) -> subprocess.Popen[bytes]:
+    juicefs = shutil.which("juicefs") or str(Path(sys.executable).parent / "juicefs")
+    meta = f"sqlite3://{root / 'meta.db'}"
     env = dict(os.environ, MINIO_ROOT_USER=access, MINIO_ROOT_PASSWORD=secret)
-    with open(root / "gateway.log", "wb") as log:  # the child keeps its own descriptor
+    with open(root / "gateway.log", "ab") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(
             [
                 juicefs,
@@ -184,7 +197,7 @@ def start_s3_gateway(root: Path) -> S3Gateway:
     except TimeoutError:
         stop_process(proc)
         raise
-    return S3Gateway(f"127.0.0.1:{port}", access, secret, proc, root)
+    return proc
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:

@@ -98,11 +98,45 @@ def test_the_sweep_requeues_lost_messages_and_stuck_attempts(
         assert d is not None and d.event_type == "job.failed"
         d.status, d.attempts, d.updated_at = DeliveryStatus.sending.value, 1, utcnow() - timedelta(minutes=10)
     with session_scope() as s:
-        assert sweep(s, settings) == []  # the stuck one is put back to pending first...
+        assert sweep(s, settings) == [delivery_id]  # the stuck one is put back to pending and queued at once
     with session_scope() as s:
         d = s.get(WebhookDelivery, delivery_id)
         assert d is not None and d.status == "pending"
+    with session_scope() as s:
+        assert sweep(s, settings) == [], "queued once: its fresh message is on its way"
+        d = s.get(WebhookDelivery, delivery_id)
+        assert d is not None
         d.updated_at = utcnow() - timedelta(minutes=10)
     with session_scope() as s:
-        assert sweep(s, settings) == [delivery_id]  # ...then queued again once its message is overdue
+        assert sweep(s, settings) == [delivery_id]  # a lost message is queued again once overdue
     assert attempt(delivery_id, settings).status == "succeeded"  # type: ignore[union-attr]
+
+
+def test_a_delivery_caught_by_a_killed_worker_is_sent_again_soon_after_its_deadline(
+    embedded_settings: Settings, monkeypatch: pytest.MonkeyPatch, rx: Receiver
+) -> None:
+    """Stale `sending` means the attempt's connect + read deadline plus a short margin, not a
+    minute more (issue 11: a killed webhook worker held a delivery for about 106 s)."""
+    settings = allow_loopback(monkeypatch)
+    job_id = finished_job(rx.url("/hook/killed", "200"))
+    delivery_id = record_finished(job_id, settings)
+    assert delivery_id is not None
+    deadline = settings.webhook_connect_timeout_s + settings.webhook_read_timeout_s
+    with session_scope() as s:
+        d = s.get(WebhookDelivery, delivery_id)
+        assert d is not None
+        d.status, d.attempts, d.updated_at = (
+            DeliveryStatus.sending.value,
+            1,
+            utcnow() - timedelta(seconds=deadline),
+        )
+    with session_scope() as s:
+        assert sweep(s, settings) == [], "an attempt within its deadline may still be running"
+        d = s.get(WebhookDelivery, delivery_id)
+        assert d is not None
+        d.updated_at = utcnow() - timedelta(seconds=deadline + 20)
+    with session_scope() as s:
+        assert sweep(s, settings) == [delivery_id]
+    outcome = attempt(delivery_id, settings)
+    assert outcome is not None and outcome.status == "succeeded"
+    assert len(rx.received("/hook/killed")) == 1

@@ -25,6 +25,10 @@ from shared.webhooks.netguard import CallbackRefused, resolve_target, validate_c
         "http://0x7f.1/",  # and in hex shorthand
         "http://localhost:9000/",
         "http://api.localhost/",
+        "http://localhost./hook",  # the absolute (trailing-dot) form of the same name
+        "http://LOCALHOST.:8080/",
+        "http://api.localhost./",
+        "http://127.0.0.1./",
         "http://224.0.0.1/",
         "http://0.0.0.0/",
     ],
@@ -36,7 +40,8 @@ def test_internal_addresses_are_refused_at_submit(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["ftp://example.com/x", "file:///etc/passwd", "//example.com", "http://", "http://x:99999/"]
+    "url",
+    ["ftp://example.com/x", "file:///etc/passwd", "//example.com", "http://", "http://x:99999/", "http://./"],
 )
 def test_only_absolute_http_urls(url: str) -> None:
     with pytest.raises(InvalidRequest):

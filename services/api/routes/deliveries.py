@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body
 
-from services.api.deps import PrincipalDep, SessionDep, SettingsDep
+from services.api.deps import JobIdPath, PrincipalDep, SessionDep, SettingsDep
 from services.api.problems import problem_responses
 from services.api.schemas import RedeliverRequest
 from shared.broker import enqueue
@@ -21,10 +21,10 @@ router = APIRouter(prefix="/v1", tags=["webhooks"])
 @router.get(
     "/jobs/{job_id}/deliveries",
     response_model=DeliveryList,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
     summary="The job's webhook deliveries, each with every attempt",
 )
-def list_deliveries(job_id: str, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
+def list_deliveries(job_id: JobIdPath, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
     repo.get_job(session, job_id, principal.tenant_id)
     return DeliveryList(items=[delivery_public(d) for d in deliveries_of(session, job_id)])
 
@@ -33,7 +33,7 @@ def list_deliveries(job_id: str, session: SessionDep, principal: PrincipalDep) -
     "/jobs/{job_id}/deliveries/redeliver",
     status_code=202,
     response_model=DeliveryList,
-    responses=problem_responses(404, 409, 422),
+    responses=problem_responses(400, 404, 409, 422),
     summary="Send the job's webhook events again",
     description=(
         "Each event keeps its `webhook-id` (receivers deduplicate on it) and gets a fresh budget of attempts. "
@@ -42,7 +42,10 @@ def list_deliveries(job_id: str, session: SessionDep, principal: PrincipalDep) -
     ),
 )
 def redeliver_job(
-    job_id: str, settings: SettingsDep, principal: PrincipalDep, body: RedeliverRequest | None = Body(None)
+    job_id: JobIdPath,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    body: RedeliverRequest | None = Body(None),
 ) -> DeliveryList:
     sessions = scope_for(settings)
     with sessions() as s:

@@ -10,7 +10,7 @@ import anyio
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
-from services.api.deps import PrincipalDep, SessionDep, SettingsDep, StoreDep
+from services.api.deps import JobIdPath, PrincipalDep, SessionDep, SettingsDep, StoreDep
 from services.api.problems import problem_responses
 from shared.db import repo, scope_for
 from shared.errors import NotFound
@@ -48,7 +48,7 @@ def parse_face_cursor(cursor: str | None) -> tuple[int, int, int] | None:
     summary="The job's scored faces, in time order",
 )
 def list_faces(
-    job_id: str,
+    job_id: JobIdPath,
     session: SessionDep,
     principal: PrincipalDep,
     evidence: Annotated[
@@ -82,12 +82,12 @@ def list_faces(
             "content": {t: {} for t in sorted(set(ARTIFACT_TYPES.values()))},
             "description": "The artifact.",
         },
-        **problem_responses(404, 503),
+        **problem_responses(404, 422, 503),
     },
     summary="Stream one of the job's artifacts (face thumbnails, heatmap overlays)",
 )
 async def get_artifact(
-    job_id: str,
+    job_id: JobIdPath,
     name: Annotated[str, Path(description="Name under the job's artifacts, e.g. `faces/00000-003-0.jpg`.")],
     settings: SettingsDep,
     principal: PrincipalDep,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from services.api.deps import PrincipalDep, SessionDep, SettingsDep, StoreDep
+from services.api.deps import JobIdPath, PrincipalDep, SessionDep, SettingsDep, StoreDep
 from services.api.metrics import JOBS_CREATED, UPLOAD_BYTES
 from services.api.problems import problem_responses
 from services.api.schemas import JobFromUpload
@@ -21,7 +21,7 @@ from shared.access.auth import Principal
 from shared.config import Settings
 from shared.db import Job, JobStatus, repo, scope_for
 from shared.errors import Conflict, InvalidRequest, MediaTooLarge, UnsupportedMedia
-from shared.ids import new_ulid
+from shared.ids import ULID_PATTERN, new_ulid
 from shared.jobs import idempotency, lifecycle, submit
 from shared.jobs.presenters import job_public
 from shared.jobs.schemas import JobList, JobPublic
@@ -55,7 +55,12 @@ SUBMIT_BODY = {
                     "required": ["file"],
                     "properties": {
                         "file": {"type": "string", "format": "binary", "description": "Video or image."},
-                        "callback_url": {"type": "string", "format": "uri"},
+                        "callback_url": {
+                            "type": "string",
+                            "maxLength": 2048,
+                            "description": "Where job.* webhooks are sent: an absolute http(s) URL of a public"
+                            " host (422 otherwise); empty: none. As `callback_url` of the JSON body.",
+                        },
                         "metadata": {"type": "string", "description": "A JSON object, at most 4 KB."},
                     },
                 }
@@ -83,7 +88,7 @@ def present(job: Job, settings: Settings, response: Response, *, created: bool =
     "/jobs",
     status_code=202,
     response_model=JobPublic,
-    responses=problem_responses(409, 413, 415, 422, 501, 503),
+    responses=problem_responses(400, 409, 413, 415, 422, 501, 503),
     openapi_extra=SUBMIT_BODY,
     summary="Submit a video or image (multipart upload, or JSON naming a presigned upload)",
 )
@@ -233,9 +238,11 @@ async def _replay(
 # --- reading ------------------------------------------------------------------------------
 
 
-@router.get("/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404), summary="Get a job")
+@router.get(
+    "/jobs/{job_id}", response_model=JobPublic, responses=problem_responses(404, 422), summary="Get a job"
+)
 def get_job(
-    job_id: str, response: Response, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+    job_id: JobIdPath, response: Response, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> JobPublic:
     return present(repo.get_job(session, job_id, principal.tenant_id), settings, response)
 
@@ -249,7 +256,7 @@ def list_jobs(
     status: Annotated[JobStatus | None, Query(description="Only jobs in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=26, description="`next_cursor` of the previous page.")
+        str | None, Query(pattern=ULID_PATTERN, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> JobList:
     jobs, next_cursor = repo.list_jobs(
@@ -266,7 +273,7 @@ def list_jobs(
     response_model=JobPublic,
     responses={
         204: {"description": "The job and everything about it were purged (`purge=true`)."},
-        **problem_responses(404, 503),
+        **problem_responses(404, 422, 503),
     },
     summary="Cancel a job and delete its media (or purge it entirely)",
     description=(
@@ -277,7 +284,7 @@ def list_jobs(
     ),
 )
 def delete_job(
-    job_id: str,
+    job_id: JobIdPath,
     response: Response,
     settings: SettingsDep,
     principal: PrincipalDep,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import anyio
@@ -10,12 +11,13 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.api.deps import SettingsDep
-from services.api.problems import PROBLEM_DOCS
+from services.api.problems import PROBLEM_DOCS, problem_responses
 from shared.broker import ping_broker
 from shared.db import ping
 from shared.errors import NotFound
 from shared.storage import get_store
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
 
 
@@ -24,7 +26,11 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database, broker and storage are reachable")
+@router.get(
+    "/readyz",
+    summary="Database, broker and storage are reachable",
+    responses={503: {"description": "A dependency is unreachable: `checks` says which (`unavailable`)."}},
+)
 async def readyz(settings: SettingsDep) -> JSONResponse:
     checks: dict[str, str] = {}
 
@@ -33,8 +39,9 @@ async def readyz(settings: SettingsDep) -> JSONResponse:
             with anyio.fail_after(5):
                 await anyio.to_thread.run_sync(fn)
             checks[name] = "ok"
-        except Exception as exc:
-            checks[name] = f"error: {exc}"[:200]
+        except Exception as exc:  # what failed is public; where it lives is for the log only
+            log.warning("readiness check %s failed: %s: %s", name, type(exc).__name__, exc)
+            checks[name] = "unavailable"
 
     await check("database", lambda: ping(settings.resolved_database_url))
     await check("broker", ping_broker)
@@ -50,7 +57,9 @@ def metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/problems/{slug}", summary="What a problem type means")
+@router.get(
+    "/problems/{slug}", summary="What a problem type means", responses=problem_responses(404, auth=False)
+)
 def problem_doc(slug: str) -> dict[str, str]:
     if slug not in PROBLEM_DOCS:
         raise NotFound(f"no problem type {slug}")

@@ -13,6 +13,7 @@ from shared.db import Upload
 from shared.db.models import utcnow
 from shared.errors import FeatureUnavailable, MediaTooLarge
 from shared.ids import new_ulid
+from shared.jobs.submit import clean_filename
 from shared.storage.keys import presigned_upload_key
 
 router = APIRouter(prefix="/v1", tags=["uploads"])
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1", tags=["uploads"])
     "/uploads",
     status_code=201,
     response_model=UploadPublic,
-    responses=problem_responses(413, 422, 501, 503),
+    responses=problem_responses(400, 413, 422, 501, 503),
     summary="Get a presigned URL to upload a large file straight to object storage",
     description=(
         'PUT the file\'s bytes to `url` before `expires_at` (e.g. `curl -T clip.mp4 "$url"`), then start the '
@@ -53,7 +54,7 @@ def create_upload(
         id=upload_id,
         tenant_id=principal.tenant_id,
         object_key=presigned_upload_key(upload_id),
-        filename=body.filename,
+        filename=clean_filename(body.filename),
         max_bytes=body.size_bytes or settings.max_upload_bytes,
         created_at=now,
         expires_at=now + ttl,
