@@ -41,6 +41,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stop_requested", sa.Boolean(), nullable=False),
+        sa.Column("ingest_outcome", sa.String(16), nullable=True),
         sa.Column("segments_done", sa.Integer(), nullable=False),
         sa.Column("ingested_s", sa.Float(), nullable=False),
         sa.Column("next_index", sa.Integer(), nullable=False),
@@ -71,7 +72,10 @@ def upgrade() -> None:
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("scored_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["stream_id"], ["streams.id"], name=op.f("fk_stream_segments_stream_id_streams"), ondelete="CASCADE"
+            ["stream_id"],
+            ["streams.id"],
+            name=op.f("fk_stream_segments_stream_id_streams"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stream_segments")),
         sa.UniqueConstraint("stream_id", "index", name="uq_stream_segments_stream_id_index"),

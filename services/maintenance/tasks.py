@@ -17,6 +17,7 @@ from shared.db import scope_for
 from shared.jobs.events import dispatch
 from shared.jobs.lifecycle import expire
 from shared.jobs.work import reconcile
+from shared.streams.work import reconcile_streams
 from shared.webhooks.delivery import sweep
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 def reconcile_jobs() -> int:
     settings = get_settings()
     todo = reconcile(settings)
+    todo.tasks += reconcile_streams(settings)
     with scope_for(settings)() as s:
         todo.tasks += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in sweep(s, settings)]
     dispatch(todo.tasks, todo.finished, settings)

@@ -328,6 +328,9 @@ class Stream(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the ingest finished (ended | failed | stopped); the stream takes this status once its
+    #: last segment is scored.
+    ingest_outcome: Mapped[str | None] = mapped_column(String(16))
     segments_done: Mapped[int] = mapped_column(Integer, default=0)
     #: Seconds of the stream already cut into segments (a resumed ingest continues from here).
     ingested_s: Mapped[float] = mapped_column(Float, default=0.0)
