@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.errors import DFSError
 from shared.media.ffmpeg import tool_path
 from shared.streams.urls import IngestTarget, StreamRefused, scrub
 
@@ -26,6 +27,15 @@ SEGMENT_EXT = "mkv"
 POLL_S = 0.25
 #: ffmpeg gives up a read after this long without data (microseconds for -rw_timeout/-timeout).
 READ_TIMEOUT_S = 10
+
+
+class StreamFailed(DFSError):
+    """The stream could not be read (never connected, or refused when the ingest resolved it)."""
+
+    slug = "stream-failed"
+    title = "Stream could not be read"
+    status = 502
+    exit_code = 4
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,13 @@ from shared.config import Settings, get_settings
 from shared.db import SessionScope, Stream, StreamSegment, StreamStatus, scope_for
 from shared.db.models import SegmentStatus, utcnow
 from shared.db.repo import dialect_insert
-from shared.errors import BrokerUnavailable, DFSError, problem_from_exception
+from shared.errors import BrokerUnavailable, problem_from_exception
 from shared.model.classifier import get_classifier
 from shared.model.face_detector import get_face_detector
 from shared.pipeline import analyze_segment, model_record
 from shared.storage import get_store
 from shared.storage.keys import stream_segment_key
-from shared.streams.ingest import ClosedSegment, IngestLimits, ingest
+from shared.streams.ingest import ClosedSegment, IngestLimits, StreamFailed, ingest
 from shared.streams.rolling import alert_step, rolling_verdict
 from shared.streams.service import (
     append_event,
@@ -39,13 +39,6 @@ from shared.types import SegmentSpec
 from shared.webhooks.delivery import create_stream_delivery
 
 log = logging.getLogger(__name__)
-
-
-class StreamFailed(DFSError):
-    slug = "stream-failed"
-    title = "The stream could not be read"
-    status = 502
-    exit_code = 4
 
 
 def _resolve(settings: Settings | None, sessions: SessionScope | None) -> tuple[Settings, SessionScope]:
