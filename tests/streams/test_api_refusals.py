@@ -1,0 +1,53 @@
+"""POST /v1/streams refuses what it must not read with a 422 problem, before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def api(embedded_settings: object) -> TestClient:
+    from services.api.app import create_app
+
+    return TestClient(create_app(embedded_settings))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("file:///etc/passwd", "scheme 'file' is not allowed"),
+        ("concat:/etc/passwd|/etc/hosts", "is not allowed"),
+        ("http://127.0.0.1:8080/live.ts", "non-public address"),  # loopback, no allow-list here
+        ("rtsp://localhost:8554/cam", "non-public address"),
+        ("http://[::ffff:127.0.0.1]/index.m3u8", "non-public address"),
+    ],
+)
+def test_refused_stream_urls_are_422_problems(api: TestClient, url: str, says: str) -> None:
+    r = api.post("/v1/streams", json={"url": url})
+    assert r.status_code == 422, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["type"] == "/problems/stream-url-refused" and says in body["detail"]
+    assert body["errors"][0]["field"] == "url"
+    assert api.get("/v1/streams").json()["items"] == []
+
+
+def test_other_bad_requests_are_problems_too(api: TestClient) -> None:
+    r = api.post("/v1/streams", json={"url": "rtsp://a:b@10.1.2.3/x", "segment_seconds": 0})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    r = api.post("/v1/streams", json={"url": "rtsp://example.invalid/x", "callback_url": "http://127.0.0.1/h"})
+    assert r.status_code == 422
+    assert api.get("/v1/streams/01HZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
+    assert api.delete("/v1/streams/01HZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
+    assert api.get("/v1/streams/01HZZZZZZZZZZZZZZZZZZZZZZZ/events").status_code == 404
+
+
+def test_streams_are_in_the_openapi_document(api: TestClient) -> None:
+    paths = api.get("/v1/openapi.json").json()["paths"]
+    assert {"post", "get"} <= set(paths["/v1/streams"])
+    assert {"get", "delete"} <= set(paths["/v1/streams/{stream_id}"])
+    assert "get" in paths["/v1/streams/{stream_id}/segments"]
+    events = paths["/v1/streams/{stream_id}/events"]["get"]
+    assert "text/event-stream" in events["responses"]["200"]["content"]
+    assert "application/problem+json" in paths["/v1/streams"]["post"]["responses"]["422"]["content"]
