@@ -368,7 +368,18 @@ def serve(host: str, port: int, detect_workers: int) -> None:
         ),
         (
             "worker-ingest",
-            [*me, "worker", "--queues", "ingest", "--pool", "threads", "--concurrency", "4", "--name", "ingest@%h"],
+            [
+                *me,
+                "worker",
+                "--queues",
+                "ingest",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--name",
+                "ingest@%h",
+            ],
         ),
         ("beat", [*me, "beat"]),
     ]

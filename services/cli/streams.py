@@ -35,13 +35,25 @@ def render_event(kind: str, data: dict[str, Any]) -> str:
 def register(cli: click.Group) -> None:
     @cli.command()
     @click.argument("url")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line (segment, alert, status).")
-    @click.option("--segment-seconds", type=float, help="Segment length (default DFS_STREAM_SEGMENT_SECONDS).")
-    @click.option("--max-duration", type=float, default=3600.0, show_default=True, help="Stop after this many seconds.")
-    @click.option("--alert-threshold", type=float, help="Alert at this rolling probability (default: the model's).")
+    @click.option(
+        "--json", "as_json", is_flag=True, help="One JSON object per line (segment, alert, status)."
+    )
+    @click.option(
+        "--segment-seconds", type=float, help="Segment length (default DFS_STREAM_SEGMENT_SECONDS)."
+    )
+    @click.option(
+        "--max-duration", type=float, default=3600.0, show_default=True, help="Stop after this many seconds."
+    )
+    @click.option(
+        "--alert-threshold", type=float, help="Alert at this rolling probability (default: the model's)."
+    )
     @friendly_errors
     def watch(
-        url: str, as_json: bool, segment_seconds: float | None, max_duration: float, alert_threshold: float | None
+        url: str,
+        as_json: bool,
+        segment_seconds: float | None,
+        max_duration: float,
+        alert_threshold: float | None,
     ) -> None:
         """Watch a live stream URL (rtsp, rtmp, srt, HLS or MPEG-TS over http) in this process.
 

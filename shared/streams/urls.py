@@ -83,7 +83,9 @@ def _addresses(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
-        raise StreamRefused(f"host {host} could not be resolved ({exc.strerror or exc})") from exc
+        raise StreamRefused(
+            f"host {host} could not be resolved ({getattr(exc, 'strerror', None) or exc})"
+        ) from exc
     found: list[IPAddress] = []
     for info in infos:
         ip = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])

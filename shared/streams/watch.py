@@ -37,7 +37,9 @@ def watch(
     scoring = settings.model_copy(update={"segment_seconds": seconds})
     classifier = get_classifier(settings)
     detector = get_face_detector(settings)
-    threshold = alert_threshold if alert_threshold is not None else float(model_record(classifier)["threshold"])
+    threshold = (
+        alert_threshold if alert_threshold is not None else float(model_record(classifier)["threshold"])
+    )
     probabilities: list[float | None] = []
     active = False
 
@@ -64,7 +66,12 @@ def watch(
         if step.fire and rolling.probability is not None:
             report(
                 "alert",
-                {"index": seg.index, "at_s": seg.end_s, "probability": round(rolling.probability, 4), "threshold": threshold},
+                {
+                    "index": seg.index,
+                    "at_s": seg.end_s,
+                    "probability": round(rolling.probability, 4),
+                    "threshold": threshold,
+                },
             )
 
     limits = IngestLimits(

@@ -36,7 +36,9 @@ def test_refused_stream_urls_are_422_problems(api: TestClient, url: str, says: s
 def test_other_bad_requests_are_problems_too(api: TestClient) -> None:
     r = api.post("/v1/streams", json={"url": "rtsp://a:b@10.1.2.3/x", "segment_seconds": 0})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
-    r = api.post("/v1/streams", json={"url": "rtsp://example.invalid/x", "callback_url": "http://127.0.0.1/h"})
+    r = api.post(
+        "/v1/streams", json={"url": "rtsp://example.invalid/x", "callback_url": "http://127.0.0.1/h"}
+    )
     assert r.status_code == 422
     assert api.get("/v1/streams/01HZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404
     assert api.delete("/v1/streams/01HZZZZZZZZZZZZZZZZZZZZZZZ").status_code == 404

@@ -54,7 +54,9 @@ def api(live_stack: Stack) -> Iterator[httpx.Client]:
         yield c
 
 
-def wait_status(api: httpx.Client, stream_id: str, statuses: set[str], stack: Stack, timeout: float = 300) -> dict:
+def wait_status(
+    api: httpx.Client, stream_id: str, statuses: set[str], stack: Stack, timeout: float = 300
+) -> dict:
     def done() -> dict | None:
         doc = api.get(f"/v1/streams/{stream_id}").json()
         return doc if doc["status"] in statuses else None
@@ -99,7 +101,9 @@ def test_mpegts_stream_scored_in_order_alert_once_ended_and_sse_resumable(
         assert r.status_code == 201, r.text
         created = r.json()
         assert r.headers["location"] == f"/v1/streams/{created['id']}"
-        assert created["status"] == "connecting" and SECRET not in r.text and "***@127.0.0.1" in created["url"]
+        assert (
+            created["status"] == "connecting" and SECRET not in r.text and "***@127.0.0.1" in created["url"]
+        )
         doc = wait_status(api, created["id"], {"ended", "failed", "stopped"}, live_stack)
     finally:
         publisher.stop()
@@ -130,7 +134,9 @@ def test_mpegts_stream_scored_in_order_alert_once_ended_and_sse_resumable(
     assert kinds[0] == "status" and events[0]["data"]["status"] == "connecting"
     assert events[-1] == {"id": str(len(events)), "event": "status", "data": {"status": "ended"}}
     assert kinds.count("alert") == 1 and kinds.count("segment") == doc["segments_done"]
-    assert [e["data"]["index"] for e in events if e["event"] == "segment"] == list(range(doc["segments_done"]))
+    assert [e["data"]["index"] for e in events if e["event"] == "segment"] == list(
+        range(doc["segments_done"])
+    )
     # Resumed after the 3rd event: exactly what followed, nothing twice.
     _, tail = read_sse(api, created["id"], last_event_id="3")
     assert tail == events[3:]
@@ -141,7 +147,11 @@ def test_mpegts_stream_scored_in_order_alert_once_ended_and_sse_resumable(
     for hook in hooks:
         assert hook.headers.get("webhook-signature") and SECRET.encode() not in hook.body
     ended = next(b for b in bodies if b["type"] == "stream.ended")["data"]
-    assert ended["id"] == created["id"] and ended["status"] == "ended" and ended["metadata"] == {"camera": "lobby"}
+    assert (
+        ended["id"] == created["id"]
+        and ended["status"] == "ended"
+        and ended["metadata"] == {"camera": "lobby"}
+    )
     time.sleep(2)
     assert len(receiver.received("/stream-hooks")) == 2  # one alert per episode, not one per segment
 
