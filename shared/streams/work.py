@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -39,6 +40,10 @@ from shared.types import SegmentSpec
 from shared.webhooks.delivery import create_stream_delivery
 
 log = logging.getLogger(__name__)
+
+#: Set when this worker process shuts down (SIGTERM): its ingests close their open segment and
+#: hand their streams back to the queue, where another ingest worker resumes them.
+SHUTTING_DOWN = threading.Event()
 
 
 def _resolve(settings: Settings | None, sessions: SessionScope | None) -> tuple[Settings, SessionScope]:
@@ -99,6 +104,8 @@ def ingest_stream(
             row = s.get(Stream, stream_id)
             return row is None or row.stop_requested
 
+    stop_check = _throttled(1.0, stop_requested)
+
     def on_segment(seg: ClosedSegment) -> None:
         key = stream_segment_key(stream_id, seg.index)
         store.put_file(key, seg.path, "video/x-matroska")
@@ -142,15 +149,31 @@ def ingest_stream(
             limits,
             Path(tmp),
             on_segment,
-            should_stop=_throttled(1.0, stop_requested),
+            should_stop=lambda: SHUTTING_DOWN.is_set() or bool(stop_check()),
             heartbeat=_throttled(settings.stream_heartbeat_s, beat),
             start_index=stream.next_index,
             start_s=stream.ingested_s,
         )
+    if outcome.status == "stopped" and SHUTTING_DOWN.is_set() and not stop_requested():
+        hand_back(stream_id, sessions)
+        return "handed back"
     log.info("ingest finished: %s (%s)", outcome.status, outcome.reason, extra={"stream_id": stream_id})
     error = StreamFailed(outcome.error).to_problem() if outcome.error else None
     finish_ingest(stream_id, outcome.status, error, settings, sessions)
     return outcome.status
+
+
+def hand_back(stream_id: str, sessions: SessionScope) -> None:
+    """This worker is shutting down: clear the heartbeat and queue the ingest again, so that
+    another worker resumes the stream at its next segment (the reconciler does it if the
+    broker is unreachable now)."""
+    with sessions() as s:
+        s.execute(update(Stream).where(Stream.id == stream_id).values(heartbeat_at=None))
+    log.info("worker shutting down: stream handed back", extra={"stream_id": stream_id})
+    try:
+        enqueue(TaskName.stream_ingest, stream_id)
+    except BrokerUnavailable as exc:
+        log.warning("ingest not re-queued (the reconciler will): %s", exc, extra={"stream_id": stream_id})
 
 
 def finish_ingest(

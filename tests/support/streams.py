@@ -63,3 +63,32 @@ class HLSServer:
 class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, *args: object) -> None:
         pass
+
+
+class LiveHLS:
+    """A live HLS source: ffmpeg publishing `clip` in real time (looped `loops` extra times) as
+    a growing playlist with 2 s segments, served by a loopback HTTP server. Readers may come
+    and go (each starts near the live edge), which a reconnecting ingest needs."""
+
+    def __init__(self, clip: Path, folder: Path, loops: int) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [
+                "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+                "-re", "-stream_loop", str(loops), "-i", str(clip), "-map", "0:v:0", "-c", "copy",
+                "-f", "hls", "-hls_time", "2", "-hls_list_size", "0", str(folder / "index.m3u8"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/index.m3u8"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.playlist = folder / "index.m3u8"
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=5)
+        self.server.shutdown()
+        self.server.server_close()
