@@ -107,9 +107,21 @@ def upgrade() -> None:
             ["id"],
             ondelete="CASCADE",
         )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("stream_id", sa.String(26), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_idempotency_keys_stream_id_streams"),
+            "streams",
+            ["stream_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_idempotency_keys_stream_id_streams"), type_="foreignkey")
+        batch_op.drop_column("stream_id")
     op.execute("DELETE FROM webhook_deliveries WHERE job_id IS NULL")
     with op.batch_alter_table("webhook_deliveries", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_webhook_deliveries_stream_id_streams"), type_="foreignkey")

@@ -268,6 +268,8 @@ class IdempotencyKey(Base):
     state: Mapped[str] = mapped_column(String(16), default="in_flight")  # in_flight | done
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    #: Set instead of job_id when the key was used on POST /v1/streams.
+    stream_id: Mapped[str | None] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
     locked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -18,8 +18,9 @@ from shared.broker.queues import TaskName
 from shared.config import Settings
 from shared.db import SessionScope, Stream, StreamEvent, StreamSegment, StreamStatus, scope_for
 from shared.db.models import SegmentStatus, utcnow
-from shared.errors import BrokerUnavailable, NotFound, RateLimited
+from shared.errors import BrokerUnavailable, Conflict, InvalidRequest, NotFound, RateLimited
 from shared.ids import new_ulid
+from shared.jobs import idempotency
 from shared.jobs.submit import check_metadata
 from shared.streams.schemas import StreamCreate
 from shared.streams.urls import redact, validate_stream_url
@@ -82,12 +83,22 @@ def segment_public(seg: StreamSegment) -> dict[str, Any]:
 # --- create ---------------------------------------------------------------------------------
 
 
-def create_stream(req: StreamCreate, principal: Principal, settings: Settings) -> Stream:
-    """Vet the request, store the stream (`connecting`) and queue its ingest. A broker outage
-    loses nothing: the reconciler queues a stream that never beat."""
+def vet_request(req: StreamCreate, settings: Settings) -> tuple[str, str | None, dict[str, Any], str]:
+    """The vetted URL, callback and metadata of a request, and its idempotency fingerprint."""
     url = validate_stream_url(req.url, settings.stream_allowed_networks)
     callback_url = validate_callback_url(req.callback_url, settings.webhook_allowed_networks)
     metadata = check_metadata(req.metadata, settings)
+    digest = idempotency.fingerprint("stream", **(req.model_dump() | {"callback_url": callback_url}))
+    return url, callback_url, metadata, digest
+
+
+def create_stream(
+    req: StreamCreate, principal: Principal, settings: Settings, idempotency_key: str | None = None
+) -> Stream:
+    """Vet the request, store the stream (`connecting`) and queue its ingest. A broker outage
+    loses nothing: the reconciler queues a stream that never beat. With an `Idempotency-Key`
+    (claimed by the caller), the key is bound to the stream in the same transaction."""
+    url, callback_url, metadata, digest = vet_request(req, settings)
     max_duration = min(req.max_duration_s or DEFAULT_MAX_DURATION_S, settings.stream_max_duration_s)
     stream = Stream(
         id=new_ulid(),
@@ -113,6 +124,8 @@ def create_stream(req: StreamCreate, principal: Principal, settings: Settings) -
         s.add(stream)
         s.flush()
         append_event(s, stream, "status", {"status": stream.status})
+        if idempotency_key is not None:
+            idempotency.complete_stream_key(s, principal.tenant_id, idempotency_key, digest, stream.id)
     queue_ingest(stream.id)
     return stream
 
@@ -138,6 +151,35 @@ def queue_ingest(stream_id: str) -> None:
         enqueue(TaskName.stream_ingest, stream_id)
     except BrokerUnavailable as exc:
         log.warning("ingest not queued (the reconciler will): %s", exc, extra={"stream_id": stream_id})
+
+
+def create_idempotent(
+    req: StreamCreate, principal: Principal, settings: Settings, key: str | None
+) -> tuple[Stream, bool]:
+    """POST /v1/streams with an optional `Idempotency-Key`: the same key and request within the
+    key's lifetime return the original stream (`True`: replayed); the same key with another
+    request is a 422; while the first is still being created, a 409."""
+    if key is None:
+        return create_stream(req, principal, settings), False
+    claim = idempotency.claim_key(principal.tenant_id, key, settings)
+    if claim.state == "in_flight":
+        raise Conflict(f"a request with {idempotency.HEADER} {key!r} is still being processed; retry later")
+    if claim.state == "done":
+        digest = vet_request(req, settings)[3]
+        if claim.stream_id is None or digest != claim.fingerprint:
+            raise InvalidRequest(
+                f"this {idempotency.HEADER} was already used with a different request payload",
+                [{"field": idempotency.HEADER, "message": "reused with a different payload", "in": "header"}],
+            )
+        with scope_for(settings)() as s:
+            stream = get_stream(s, claim.stream_id, principal.tenant_id)
+            s.expunge(stream)
+        return stream, True
+    try:
+        return create_stream(req, principal, settings, key), False
+    except BaseException:
+        idempotency.release_key(principal.tenant_id, key, settings)
+        raise
 
 
 # --- read -----------------------------------------------------------------------------------

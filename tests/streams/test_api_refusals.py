@@ -53,3 +53,36 @@ def test_streams_are_in_the_openapi_document(api: TestClient) -> None:
     events = paths["/v1/streams/{stream_id}/events"]["get"]
     assert "text/event-stream" in events["responses"]["200"]["content"]
     assert "application/problem+json" in paths["/v1/streams"]["post"]["responses"]["422"]["content"]
+
+
+@pytest.fixture
+def loopback_api(embedded_settings: object) -> TestClient:
+    """The API with loopback allow-listed (no worker runs: streams stay `connecting`)."""
+    from services.api.app import create_app
+
+    settings = embedded_settings.model_copy(  # type: ignore[attr-defined]
+        update={"stream_allowed_networks": ["127.0.0.0/8"], "max_live_streams_per_tenant": 2}
+    )
+    return TestClient(create_app(settings))
+
+
+def test_idempotency_key_replays_conflicts_and_the_live_stream_cap(loopback_api: TestClient) -> None:
+    body = {"url": "rtsp://cam:secret-pw@127.0.0.1:8554/lobby", "segment_seconds": 2}
+    first = loopback_api.post("/v1/streams", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == 201 and "secret-pw" not in first.text
+    again = loopback_api.post("/v1/streams", json=body, headers={"Idempotency-Key": "k-1"})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    other = loopback_api.post(
+        "/v1/streams", json=body | {"segment_seconds": 3}, headers={"Idempotency-Key": "k-1"}
+    )
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert loopback_api.post("/v1/streams", json=body).status_code == 201  # the second live stream
+    capped = loopback_api.post("/v1/streams", json=body)
+    assert capped.status_code == 429 and capped.headers["content-type"].startswith("application/problem+json")
+    items = loopback_api.get("/v1/streams").json()["items"]
+    assert len(items) == 2 and all(s["url"] == "rtsp://***@127.0.0.1:8554/lobby" for s in items)
+    # A stream whose ingest never beat stops at once on DELETE.
+    stopped = loopback_api.delete(f"/v1/streams/{first.json()['id']}").json()
+    assert stopped["status"] == "stopped" and stopped["ended_at"]
+    assert loopback_api.post("/v1/streams", json=body).status_code == 201  # room again

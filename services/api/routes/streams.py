@@ -18,6 +18,7 @@ from services.api.deps import PrincipalDep, SessionDep, SettingsDep
 from services.api.problems import problem_responses
 from shared.config import Settings
 from shared.db import StreamStatus, scope_for
+from shared.jobs import idempotency
 from shared.streams import service
 from shared.streams.schemas import StreamCreate, StreamList, StreamPublic, StreamSegmentList
 
@@ -31,14 +32,28 @@ POLL_S = 0.5
     "/streams",
     status_code=201,
     response_model=StreamPublic,
-    responses=problem_responses(422, 429, 503),
+    responses=problem_responses(409, 422, 429, 503),
     summary="Watch a live stream (RTSP, RTMP, SRT, HLS, MPEG-TS over HTTP)",
 )
 def create_stream(
-    body: StreamCreate, response: Response, settings: SettingsDep, principal: PrincipalDep
+    body: StreamCreate,
+    response: Response,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Retry-safe creation: the same key and body within 24 h return the original stream;"
+            " another body under the same key answers 422, while the first request is still running 409.",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    stream = service.create_stream(body, principal, settings)
+    key = idempotency.validate_key(idempotency_key)
+    stream, replayed = service.create_idempotent(body, principal, settings, key)
     response.headers["Location"] = f"/v1/streams/{stream.id}"
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return service.stream_public(stream)
 
 
