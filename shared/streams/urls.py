@@ -134,6 +134,8 @@ def validate_stream_url(url: str, allowed_networks: Sequence[str]) -> str:
     if any(c in url for c in ("\n", "\r", " ", "|")):
         raise StreamRefused("contains characters a URL may not contain")
     vet_host(host, port, allowed_networks)
+    if is_hls(url):
+        vet_hls(url, allowed_networks)
     return url
 
 
@@ -157,7 +159,7 @@ def ingest_target(url: str, allowed_networks: Sequence[str]) -> IngestTarget:
     """Resolve and vet the host again right before ffmpeg connects, and pin the address: the
     URL ffmpeg gets names the vetted IP (http keeps the host in a Host header). https keeps the
     host name (TLS needs it): there the check and ffmpeg's own lookup are separate."""
-    validate_stream_url(url, allowed_networks)
+    validate_stream_url(url, allowed_networks)  # for HLS: the redirects and the playlist's URIs too
     parts = urlsplit(url)
     assert parts.hostname is not None
     port = parts.port or default_port(parts.scheme)
@@ -177,3 +179,81 @@ def ingest_target(url: str, allowed_networks: Sequence[str]) -> IngestTarget:
     for proto in protocols.split(","):
         assert proto not in FORBIDDEN_PROTOCOLS
     return IngestTarget(url=pinned, protocols=protocols, demuxer=demuxer, options=options, address=str(ip))
+
+
+# --- HLS playlists: redirects and the URIs inside are vetted too --------------------------------
+
+MAX_PLAYLIST_BYTES = 1024 * 1024
+MAX_REDIRECTS = 3
+PLAYLIST_TIMEOUT_S = 5.0
+
+
+def _fetch_pinned(url: str, ip: IPAddress, timeout_s: float) -> tuple[int, str | None, bytes]:
+    """GET `url` from the vetted address `ip` (no redirect followed): status, Location, body."""
+    import httpx
+
+    parts = urlsplit(url)
+    assert parts.hostname is not None
+    port = parts.port or default_port(parts.scheme)
+    addr = f"[{ip}]" if ip.version == 6 else str(ip)
+    pinned = urlunsplit((parts.scheme, f"{addr}:{port}", parts.path or "/", parts.query, ""))
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    headers = {"host": host}
+    if parts.username:
+        import base64
+        from urllib.parse import unquote
+
+        token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        headers["authorization"] = "Basic " + base64.b64encode(token).decode()
+    with httpx.Client(timeout=timeout_s, follow_redirects=False, trust_env=False) as client:
+        request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
+        response = client.send(request, stream=True)
+        try:
+            body = bytearray()
+            if response.status_code == 200:
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_PLAYLIST_BYTES:
+                        raise StreamRefused(f"playlist is larger than {MAX_PLAYLIST_BYTES} bytes")
+            return response.status_code, response.headers.get("location"), bytes(body)
+        finally:
+            response.close()
+
+
+def vet_hls(url: str, allowed_networks: Sequence[str], timeout_s: float = PLAYLIST_TIMEOUT_S) -> str:
+    """Fetch an HLS playlist the way the ingest would, re-checking every redirect's host and
+    every URI the playlist names (variant playlists, segments, keys) with the same guard.
+    Returns the final playlist URL (after vetted redirects). Network failures are not refusals
+    (the source may not be up yet): the ingest's reconnect loop deals with them."""
+    from urllib.parse import urljoin
+
+    import httpx
+
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(current)
+        if parts.scheme not in HLS_PROTOCOLS or not parts.hostname:
+            raise StreamRefused(f"playlist redirects to a non-http(s) URL ({redact(current)})")
+        ip = vet_host(parts.hostname, parts.port or default_port(parts.scheme), allowed_networks)
+        try:
+            status, location, body = _fetch_pinned(current, ip, timeout_s)
+        except httpx.HTTPError:
+            return current
+        if status in (301, 302, 303, 307, 308) and location:
+            current = urljoin(current, location)
+            continue
+        if status != 200:
+            return current
+        for line in body.decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            uris = re.findall(r'URI="([^"]+)"', line) if line.startswith("#") else [line] if line else []
+            for uri in uris:
+                target = urljoin(current, uri)
+                t = urlsplit(target)
+                if t.scheme not in HLS_PROTOCOLS or not t.hostname:
+                    raise StreamRefused(f"playlist names a URI that is not http(s) ({redact(target)})")
+                if t.hostname != parts.hostname:
+                    vet_host(t.hostname, t.port or default_port(t.scheme), allowed_networks)
+        return current
+    raise StreamRefused(f"playlist redirects more than {MAX_REDIRECTS} times")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -86,3 +90,67 @@ def test_idempotency_key_replays_conflicts_and_the_live_stream_cap(loopback_api:
     stopped = loopback_api.delete(f"/v1/streams/{first.json()['id']}").json()
     assert stopped["status"] == "stopped" and stopped["ended_at"]
     assert loopback_api.post("/v1/streams", json=body).status_code == 201  # room again
+
+
+class _Playlists(BaseHTTPRequestHandler):
+    """/redirect → a loopback address outside the allow-list; /file.m3u8 names a local file;
+    /private.m3u8 a segment on a private address; /ok.m3u8 only relative segments."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        port = self.server.server_address[1]
+        pages = {
+            "/file.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile:///etc/passwd\n",
+            "/private.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nhttp://10.1.2.3/seg0.ts\n",
+            "/key.m3u8": '#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="http://192.168.1.1/key"\n#EXTINF:2,\ns.ts\n',
+            "/ok.m3u8": "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg0.ts\n",
+        }
+        if self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.2:{port}/ok.m3u8")
+            self.end_headers()
+            return
+        body = pages.get(self.path, "").encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def playlist_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Playlists)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def one_host_api(embedded_settings: object) -> TestClient:
+    """Only 127.0.0.1 itself is allow-listed (127.0.0.2 stands for an internal address)."""
+    from services.api.app import create_app
+
+    settings = embedded_settings.model_copy(update={"stream_allowed_networks": ["127.0.0.1/32"]})  # type: ignore[attr-defined]
+    return TestClient(create_app(settings))
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/redirect/index.m3u8", "127.0.0.2 is loopback"),
+        ("/file.m3u8", "not http(s)"),
+        ("/private.m3u8", "10.1.2.3 is private"),
+        ("/key.m3u8", "192.168.1.1 is private"),
+    ],
+)
+def test_hls_redirects_and_playlist_uris_are_vetted(
+    one_host_api: TestClient, playlist_server: str, path: str, says: str
+) -> None:
+    r = one_host_api.post("/v1/streams", json={"url": playlist_server + path})
+    assert r.status_code == 422, r.text
+    assert r.json()["type"] == "/problems/stream-url-refused" and says in r.json()["detail"]
+    ok = one_host_api.post("/v1/streams", json={"url": playlist_server + "/ok.m3u8"})
+    assert ok.status_code == 201, ok.text
