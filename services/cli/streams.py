@@ -29,7 +29,12 @@ def render_event(kind: str, data: dict[str, Any]) -> str:
             f"ALERT at {data['at_s']:.2f} s (segment {data['index']}): rolling probability"
             f" {data['probability']:.3f} >= {data['threshold']:.3f}"
         )
-    return f"stream {data['status']}: {data.get('reason', '')} ({data.get('segments', 0)} segments)"
+    line = f"stream {data['status']}"
+    if data.get("reason"):
+        line += f": {data['reason']} ({data.get('segments', 0)} segments)"
+    if data.get("error"):
+        line += f": {data['error'].get('detail')}"
+    return line
 
 
 def register(cli: click.Group) -> None:

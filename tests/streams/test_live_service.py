@@ -200,3 +200,24 @@ def test_delete_stops_a_live_stream_and_keeps_its_scores(
     assert doc["segments_done"] < 30  # it did not run to the source's end
     again = api.delete(f"/v1/streams/{doc['id']}")
     assert again.status_code == 200 and again.json()["status"] == "stopped"
+
+
+def test_cli_submit_stream_wait_follows_the_events(live_stack: Stack, stream_clip: Path) -> None:
+    """`deepfakestream submit --stream URL --wait` against the server: one line per segment as
+    it is scored (read from the SSE), then the final status."""
+    publisher = Publisher(stream_clip, loops=0)  # 4 s
+    try:
+        r = live_stack.cli(
+            "submit", "--stream", publisher.url, "--wait", "--server", live_stack.api_url, check=False
+        )
+    finally:
+        publisher.stop()
+    assert r.returncode == 0, r.stderr + live_stack.log_tail(30)
+    lines = r.stdout.strip().splitlines()
+    segments = [ln for ln in lines if ln.startswith("segment ")]
+    assert segments and segments[0].split()[1] == "0" and "faces=" in segments[0]
+    assert lines[-1] == "stream ended" and "watching http://127.0.0.1" in r.stderr
+    bad = live_stack.cli(
+        "submit", "--stream", "file:///etc/passwd", "--server", live_stack.api_url, check=False
+    )
+    assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "not allowed" in bad.stderr
