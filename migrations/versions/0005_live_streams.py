@@ -1,7 +1,7 @@
 """Live streams: streams, stream_segments, stream_events; webhook deliveries of stream events.
 
-Revision ID: 0004
-Revises: 0003_c2pa_provenance
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-08
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0004"
-down_revision = "0003_c2pa_provenance"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
