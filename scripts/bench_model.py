@@ -110,6 +110,55 @@ def packaged_videos(corpus: Path, work: Path) -> list[tuple[str, Path, str]]:
     return [*vids, ("astronaut-720p.mp4 (README demo)", demo, "skimage_astronaut")]
 
 
+BEGIN, END = "<!-- bench_model:begin -->", "<!-- bench_model:end -->"
+
+
+def _ci(v: list[float] | tuple[float, float] | None) -> str:
+    return f"[{v[0]:.3f}, {v[1]:.3f}]" if v else "n/a"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The figures as markdown tables (what --markdown writes between the markers)."""
+    lines = [
+        f"Command: `{report['command']}`",
+        "",
+        f"Held-out test identities: {len(report['test_identities'])}; clips: "
+        + ", ".join(f"{v} {k}" for k, v in report["clips"].items())
+        + ". Intervals: 95 % bootstrap over identities (1,000 resamples); real-clip false-positive rate: "
+        "Wilson 95 % interval.",
+        "",
+    ]
+    for name, r in report["checkpoints"].items():
+        h = r["held_out"]
+        fpr = h["real_fpr"]
+        lines += [
+            f"**`{name}`** (variant `{r['variant']}`, threshold {r['threshold']}):",
+            "",
+            "| fakes | level | n (fakes) | ROC-AUC [95 % CI] | F1 at threshold [95 % CI] | log loss [95 % CI] |",
+            "|---|---|---|---|---|---|",
+        ]
+        for kind in ("sbi", "swap"):
+            for level, m in h.get(kind, {}).items():
+                lines.append(
+                    f"| {'self-blend' if kind == 'sbi' else 'face swap'} | {level} | {m['n']} ({m['fakes']}) | "
+                    f"{m['roc_auc']:.3f} {_ci(m['roc_auc_ci95'])} | {m['f1']:.3f} {_ci(m['f1_ci95'])} | "
+                    f"{m['log_loss']:.3f} {_ci(m['log_loss_ci95'])} |"
+                )
+        lines += [
+            "",
+            f"Real clips called fake at the card's threshold: {fpr['false_positives']} of {fpr['reals']} "
+            f"(FPR {fpr['fpr']:.3f}, 95 % CI {_ci(fpr['ci95'])}).",
+            "",
+            "| packaged real video | person's split | verdict | probability |",
+            "|---|---|---|---|",
+        ]
+        for v in r["packaged_real_videos"]:
+            p = "n/a" if v["probability"] is None else f"{v['probability']:.3f}"
+            lines.append(f"| {v['video']} | {v['split']} | {v['verdict']} | {p} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, required=True)
@@ -118,6 +167,17 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--clips-only", action="store_true", help="Only render the test clips.")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument(
+        "--markdown",
+        type=Path,
+        default=None,
+        help="Rewrite the part of this file between the bench_model markers with the figures.",
+    )
+    ap.add_argument(
+        "--write-card",
+        action="store_true",
+        help="Write the held-out figures into each checkpoint's card (metrics.test).",
+    )
     args = ap.parse_args()
 
     from shared.config import Settings
@@ -171,6 +231,40 @@ def main() -> None:
             "clips": rows,
             "seconds": round(time.perf_counter() - t1, 1),
         }
+    if args.write_card:
+        from shared.model.checkpoint import update_meta
+
+        for ckpt in args.checkpoint:
+            r = report["checkpoints"][Path(ckpt).name]
+            meta = read_meta(Path(ckpt))
+            test: dict[str, Any] = {
+                "what": f"4 s 720p H.264 clips through the whole analyze pipeline: {len(report['test_identities'])} "
+                "test identities never used for training, selection or calibration; per identity 2 real clips, "
+                "1 self-blend (sbi), 1 landmark face swap (swap); fakes made by the same methods as training",
+                "command": report["command"],
+                "real_false_positive_rate": r["held_out"]["real_fpr"],
+            }
+            for kind in ("sbi", "swap"):
+                for level, m in r["held_out"].get(kind, {}).items():
+                    test[f"{kind}_{level}"] = {
+                        k: m[k]
+                        for k in (
+                            "n",
+                            "fakes",
+                            "roc_auc",
+                            "roc_auc_ci95",
+                            "f1",
+                            "f1_ci95",
+                            "log_loss",
+                            "confusion",
+                        )
+                    }
+            test["packaged_real_videos"] = {v["video"]: v["verdict"] for v in r["packaged_real_videos"]}
+            update_meta(Path(ckpt), metrics=meta.metrics | {"test": test})
+    if args.markdown:
+        doc = args.markdown.read_text()
+        a, b = doc.index(BEGIN) + len(BEGIN), doc.index(END)
+        args.markdown.write_text(doc[:a] + "\n" + markdown(report) + "\n" + doc[b:])
     text = json.dumps(report, indent=1)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -58,7 +58,7 @@ def main() -> None:
     from shared.config import Settings
     from shared.media.samples import make_clip
     from shared.pipeline.runner import analyze_file
-    from shared.training.demo import offline_photo
+    from shared.training.photos import offline_photo
     from shared.training.metrics import binary_metrics
 
     settings = Settings(checkpoint=args.checkpoint)

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         None, ge=1, description="torch intra-op threads (default: torch's own)."
     )
     checkpoint: str | None = Field(
-        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled demo checkpoint."
+        None, description="Model checkpoint: a path or s3://bucket/key. Default: the bundled checkpoint."
     )
     model_cache_dir: Path | None = Field(None, description="Where checkpoints fetched from S3 are cached.")
 
@@ -124,7 +124,7 @@ class Settings(BaseSettings):
     max_pixels: int = Field(8192 * 8192, gt=0, description="Larger frames/images are refused.")
     face_detector: str = Field(
         "mtcnn",
-        description="Face detector the pipeline, extract-faces and the demo trainer use (mtcnn: facenet-pytorch"
+        description="Face detector the pipeline, extract-faces and the model builders use (mtcnn: facenet-pytorch"
         " MTCNN, tuned by the mtcnn settings).",
     )
     mtcnn: MTCNNSettings = Field(default_factory=MTCNNSettings)

@@ -78,6 +78,9 @@ class FaceCrop:
     box: tuple[float, float, float, float]  # x1, y1, x2, y2 in frame pixels
     confidence: float
     crop: np.ndarray  # S×S×3 uint8, S = the model's input size
+    #: the face cut every way the classifier asks (`shared.model.preprocessing.CropSpec` → crop);
+    #: `crop` is the first of them
+    views: dict[Any, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,6 +93,8 @@ class ScoredFace:
     probability: float
     heatmap: np.ndarray | None = None  # h×w float32 in [0, 1]
     crop: np.ndarray | None = None  # the model's input, S×S×3 uint8 (for evidence thumbnails)
+    #: an ensemble's members' probabilities, in member order (`probability` is their mean)
+    member_probabilities: tuple[float, ...] | None = None
 
     def to_public(self) -> dict[str, Any]:
         return {

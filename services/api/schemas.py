@@ -77,6 +77,16 @@ class ModelMemberPublic(BaseModel):
     architecture: str
     backbone: str | None = None
     input_size: int | None = None
+    serving: dict[str, Any] = Field(default_factory=dict, description="This member's serving policy.")
+
+
+SERVING_DESCRIPTION = (
+    "How the checkpoint is served, from its card: `crop` (geometry `square` or `dfdc-rect`, margin around the"
+    " detector's box, size in pixels; null for an ensemble whose members cut differently), `crops` (every"
+    " distinct crop cut of each face), `aggregation` (`mean` or `confident`) with its rule, and `precision`"
+    " (the backbone's autocast dtype on CUDA; CPU serves fp32; the SRM filters, the logit and the sigmoid are"
+    " always fp32)."
+)
 
 
 class ModelCardPublic(BaseModel):
@@ -104,6 +114,7 @@ class ModelCardPublic(BaseModel):
     )
     code_version: str
     created_at: str
+    serving: dict[str, Any] = Field(default_factory=dict, description=SERVING_DESCRIPTION)
     members: list[ModelMemberPublic] = Field(
         default_factory=list,
         description="The checkpoints of an ensemble, in order; empty for a single checkpoint.",

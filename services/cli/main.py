@@ -207,11 +207,13 @@ def model_info(checkpoint: str | None) -> None:
     card = read_card(checkpoint or settings.checkpoint, settings)
     for f in card.files:
         check_compatible(f.meta)
-    doc = card.meta.model_dump()
+    doc = card.meta.model_dump() | {"serving": card.serving_policy()}
     if card.is_ensemble:
         doc["sha256"] = card.sha256
         doc["members"] = [
-            f.meta.model_dump() | {"path": str(f.path), "sha256": f.sha256} for f in card.members
+            f.meta.model_dump()
+            | {"path": str(f.path), "sha256": f.sha256, "serving": f.meta.serving_policy()}
+            for f in card.members
         ]
     else:
         doc |= {"path": str(card.files[0].path), "sha256": card.sha256}

@@ -1,11 +1,9 @@
-"""Training toolkit commands: extract-faces, train, evaluate, train-demo, model import-dfdc."""
+"""Training toolkit commands: extract-faces, train, evaluate, train-bundled, model import-dfdc."""
 
 from __future__ import annotations
 
 import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +39,13 @@ def _bar(desc: str) -> Any:
 @click.option("--size", type=int, default=224, show_default=True, help="Crop size (the model's input).")
 @click.option("--margin", type=float, default=0.3, show_default=True)
 @click.option(
+    "--geometry",
+    type=click.Choice(["square", "dfdc-rect"]),
+    default="square",
+    show_default=True,
+    help="Crop geometry (written into the trained model's card, so serving cuts the same).",
+)
+@click.option(
     "--workers",
     type=int,
     default=1,
@@ -49,7 +54,7 @@ def _bar(desc: str) -> Any:
 )
 @friendly_errors
 def extract_faces_cmd(
-    data: Path, layout: str, out: Path, frames: int, size: int, margin: float, workers: int
+    data: Path, layout: str, out: Path, frames: int, size: int, margin: float, geometry: str, workers: int
 ) -> None:
     """Detect and crop the faces of a dataset once (resumable), for training and evaluation."""
     from shared.config import get_settings
@@ -62,7 +67,7 @@ def extract_faces_cmd(
     summary = extract_faces(
         samples,
         out,
-        ExtractConfig(frames, size, margin),
+        ExtractConfig(frames, size, margin, geometry),
         settings=get_settings(),
         workers=workers,
         progress=bar,
@@ -153,134 +158,6 @@ def evaluate_cmd(
         )
     if report:
         click.echo(f"report: {report / 'report.md'}")
-
-
-@click.command("train-demo")
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="Where to write the fp16 demo checkpoint.",
-)
-@click.option(
-    "--work",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Working folder (faces, runs, reports); default a temporary one.",
-)
-@click.option("--views", type=int, default=60, show_default=True, help="Random views per identity.")
-@click.option("--epochs", type=int, default=8, show_default=True)
-@click.option("--steps", type=int, default=30, show_default=True, help="Steps per epoch.")
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
-@click.option("--workers", type=int, default=0, show_default=True, help="Data-loading processes.")
-@click.option("--lr", type=float, default=5e-4, show_default=True)
-@click.option("--max-train-seconds", type=float, default=None, help="Stop after the epoch that crosses this.")
-@friendly_errors
-def train_demo_cmd(
-    out: Path,
-    work: Path | None,
-    views: int,
-    epochs: int,
-    steps: int,
-    batch_size: int,
-    device: str,
-    workers: int,
-    lr: float,
-    max_train_seconds: float | None,
-) -> None:
-    """Build the demo checkpoint from the real face photos that ship in installed packages."""
-    from shared.training.demo import (
-        DEMO_WARNING,
-        LFW_TEST,
-        LFW_TRAIN,
-        LFW_VAL,
-        TRAIN_IDENTITIES,
-        VAL_IDENTITIES,
-        build_lfw_faces,
-        build_photo_faces,
-        demo_config,
-    )
-    from shared.training.evaluate import evaluate
-    from shared.training.extract import ExtractConfig
-    from shared.training.train import TrainConfig, export_fp16, train
-
-    t0 = time.perf_counter()
-    tmp = None
-    if work is None:
-        tmp = tempfile.TemporaryDirectory(prefix="dfs-demo-")
-        work = Path(tmp.name)
-    work.mkdir(parents=True, exist_ok=True)
-    cfg_x = ExtractConfig()
-    log = lambda m: click.echo(m, err=True)  # noqa: E731
-    if not (work / "train-faces" / "index.jsonl").is_file():
-        n = build_photo_faces(work / "train-faces", TRAIN_IDENTITIES, views, 0, cfg_x, _bar("train faces"))
-        n += build_lfw_faces(work / "train-faces", cfg_x, LFW_TRAIN)
-        log(f"train faces: {n} ({len(TRAIN_IDENTITIES) * views} photo views, {len(LFW_TRAIN)} LFW faces)")
-    if not (work / "val-faces" / "index.jsonl").is_file():
-        n = build_photo_faces(
-            work / "val-faces", VAL_IDENTITIES, max(20, views // 2), 1, cfg_x, _bar("val faces")
-        )
-        n += build_lfw_faces(work / "val-faces", cfg_x, LFW_VAL)
-        log(f"validation faces: {n}")
-    if not (work / "test-lfw" / "index.jsonl").is_file():
-        build_lfw_faces(work / "test-lfw", cfg_x, LFW_TEST)
-    cfg = TrainConfig.model_validate(
-        demo_config(
-            work,
-            views=views,
-            epochs=epochs,
-            steps_per_epoch=steps,
-            batch_size=batch_size,
-            device=device,
-            workers=workers,
-            max_train_seconds=max_train_seconds,
-            lr=lr,
-        )
-    )
-    summary = train(cfg, show_progress=sys.stderr.isatty(), log=log)
-    best = Path(summary["best"])
-    dev = summary["device"]
-    # threshold: F1-optimal on the validation identity; then the untouched LFW test set
-    evaluate(
-        str(best),
-        work / "val-faces",
-        selfblend=True,
-        calibrate=True,
-        threshold_level="face",
-        dataset_name="validation: grace_hopper views + LFW 70-84, with self-blends",
-        device=dev,
-        report_dir=work / "report-validation",
-    )
-    test = evaluate(
-        str(best),
-        work / "test-lfw",
-        selfblend=True,
-        calibrate=False,
-        device=dev,
-        dataset_name="test: LFW 85-99 with self-blends",
-        report_dir=work / "report-test",
-        seed=777,
-    )
-    from shared.model.checkpoint import read_meta, update_meta
-
-    meta = read_meta(best)
-    metrics = dict(meta.metrics)
-    metrics["test: LFW 85-99 with self-blends (held-out identities)"] = {
-        "data": test["data"],
-        **test["levels"],
-    }
-    training = dict(meta.training) | {"wall_time_s": round(time.perf_counter() - t0, 1), "device": dev}
-    update_meta(best, metrics=metrics, training=training, warning=DEMO_WARNING)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    export_fp16(best, out)
-    face = test["levels"]["face"]
-    click.echo(
-        f"{out}: test (LFW, held out) F1 {face['f1']:.3f}, ROC-AUC {face['roc_auc']:.3f}, "
-        f"log loss {face['log_loss']:.3f}; {time.perf_counter() - t0:.0f} s on {dev}"
-    )
-    if tmp is not None:
-        tmp.cleanup()
 
 
 @click.command("import-dfdc")
@@ -390,7 +267,7 @@ def train_bundled_cmd(
 
 
 def register(cli: click.Group) -> None:
-    for cmd in (extract_faces_cmd, train_cmd, evaluate_cmd, train_demo_cmd, train_bundled_cmd):
+    for cmd in (extract_faces_cmd, train_cmd, evaluate_cmd, train_bundled_cmd):
         cli.add_command(cmd)
     model_group = cli.commands["model"]
     assert isinstance(model_group, click.Group)

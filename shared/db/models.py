@@ -201,6 +201,8 @@ class Face(Base):
     box: Mapped[list[float]] = mapped_column(JSONType)
     detection_confidence: Mapped[float] = mapped_column(Float)
     probability: Mapped[float] = mapped_column(Float)
+    #: an ensemble's members' probabilities of this face, in member order (`probability` is their mean)
+    member_probabilities: Mapped[list[float] | None] = mapped_column(JSONType)
     thumbnail_key: Mapped[str | None] = mapped_column(String(255))
     heatmap_key: Mapped[str | None] = mapped_column(String(255))
 

@@ -182,6 +182,7 @@ def record_segment_result(
                 box=[round(v, 2) for v in f.box],
                 detection_confidence=f.confidence,
                 probability=f.probability,
+                member_probabilities=list(f.member_probabilities) if f.member_probabilities else None,
                 thumbnail_key=keys.get((f.frame_index, f.face_index), (None, None))[0],
                 heatmap_key=keys.get((f.frame_index, f.face_index), (None, None))[1],
             )
@@ -204,6 +205,17 @@ def record_segment_result(
     )
     session.flush()
     refresh_progress(session, job_id)
+
+
+def face_probabilities(session: Session, job_id: str) -> list[tuple[float, ...]]:
+    """Every scored face of a job, in segment, frame and face order, as its per-model
+    probabilities (an ensemble's members'; a single checkpoint's one)."""
+    rows = session.execute(
+        select(Face.probability, Face.member_probabilities)
+        .where(Face.job_id == job_id)
+        .order_by(Face.segment_index, Face.frame_index, Face.face_index)
+    ).all()
+    return [tuple(float(v) for v in members) if members else (float(p),) for p, members in rows]
 
 
 def refresh_progress(session: Session, job_id: str) -> int:

@@ -48,6 +48,12 @@ class ResultPublic(BaseModel):
         None, description="Probability that the media is manipulated; null for no_face."
     )
     threshold: float
+    aggregation: str = Field(
+        "mean",
+        description="How face probabilities became the media's, as the model's card says: `mean` (segment ="
+        " mean of its faces, media = mean of its segments) or `confident` (the DFDC winner's confident"
+        " strategy over all faces).",
+    )
     model: ModelPublic
     segments: list[SegmentPublic]
     faces_scored: int

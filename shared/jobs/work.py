@@ -302,7 +302,11 @@ def aggregate_job(
             )
             for seg in segs
         ]
-        doc = media_result(results, segs[0].model or {})
+        model = segs[0].model or {}
+        faces = None
+        if model.get("aggregation", "mean") != "mean":  # an aggregation over the faces themselves
+            faces = repo.face_probabilities(s, job_id)
+        doc = media_result(results, model, faces)
         if len({(seg.model or {}).get("sha256") for seg in segs}) > 1:
             doc["warning"] = "segments were scored by different model checkpoints (a deploy happened mid-job)"
         completed = repo.complete_job(s, job_id, doc, segments_done=len(segs))

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.model.preprocessing import CROP_GEOMETRIES, CROP_SQUARE, CropSpec
+
 #: SRM noise maps + RGB → EfficientNet → CNN head with global weighted average pooling.
 ARCHITECTURE = "srm-efficientnet-gwap"
 ARCHITECTURE_VERSION = 1
@@ -59,10 +61,16 @@ class NetworkConfig:
     std: tuple[float, float, float] = IMAGENET_STD
     #: margin around the face box the crops were cut with in training (serving uses the same)
     face_margin: float = 0.3
+    #: how the crops were cut (`shared.model.preprocessing.CROP_GEOMETRIES`); serving cuts the same
+    crop_geometry: str = CROP_SQUARE
     #: how the weights were initialised before training (e.g. the ImageNet weights' source and
     #: sha256); None: from scratch
     init: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def crop(self) -> CropSpec:
+        return CropSpec(self.crop_geometry, self.face_margin, self.input_size)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -79,7 +87,8 @@ class NetworkConfig:
             "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
             "preprocessing": {
                 "face_margin": self.face_margin,
-                "crop": "square, zero-padded, bilinear resize",
+                "crop_geometry": self.crop_geometry,
+                "crop": CROP_GEOMETRIES.get(self.crop_geometry, self.crop_geometry),
             },
             "init": self.init,
         }
@@ -95,6 +104,7 @@ class NetworkConfig:
             mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
             std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
             face_margin=float(d.get("preprocessing", {}).get("face_margin", 0.3)),
+            crop_geometry=str(d.get("preprocessing", {}).get("crop_geometry", CROP_SQUARE)),
             init=d.get("init"),
         )
 
@@ -109,6 +119,12 @@ class RGBNetworkConfig:
     mean: tuple[float, float, float] = IMAGENET_MEAN
     std: tuple[float, float, float] = IMAGENET_STD
     face_margin: float = 2 / 3  # they pad a third of the box on each side
+    #: cards written before crop geometries existed were served square crops
+    crop_geometry: str = CROP_SQUARE
+
+    @property
+    def crop(self) -> CropSpec:
+        return CropSpec(self.crop_geometry, self.face_margin, self.input_size)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -119,7 +135,8 @@ class RGBNetworkConfig:
             "normalization": {"mean": list(self.mean), "std": list(self.std), "input_range": [0, 1]},
             "preprocessing": {
                 "face_margin": self.face_margin,
-                "crop": "square, zero-padded, bilinear resize",
+                "crop_geometry": self.crop_geometry,
+                "crop": CROP_GEOMETRIES.get(self.crop_geometry, self.crop_geometry),
             },
         }
 
@@ -132,6 +149,7 @@ class RGBNetworkConfig:
             mean=tuple(d["normalization"]["mean"]),  # type: ignore[arg-type]
             std=tuple(d["normalization"]["std"]),  # type: ignore[arg-type]
             face_margin=float(d.get("preprocessing", {}).get("face_margin", 2 / 3)),
+            crop_geometry=str(d.get("preprocessing", {}).get("crop_geometry", CROP_SQUARE)),
         )
 
 

@@ -25,13 +25,21 @@ from pydantic import BaseModel, Field
 from shared.config import Settings, get_settings
 from shared.errors import ModelError
 from shared.model.architectures import ARCHITECTURE, ARCHITECTURE_VERSION, ARCHITECTURES
+from shared.model.preprocessing import (
+    AGGREGATION_MEAN,
+    AGGREGATIONS,
+    DEFAULT_PRECISION,
+    Aggregation,
+    CropSpec,
+    Precision,
+)
 
 FORMAT = "deepfakestream.checkpoint"
 FORMAT_VERSION = 1
 CODE_VERSION = "0.1.0"
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
-DEMO_CHECKPOINT = BUNDLED_DIR / "demo-srm-efficientnet-b0.safetensors"
+BUNDLED_CHECKPOINT = BUNDLED_DIR / "srm-efficientnet-lite0.safetensors"
 
 
 class CheckpointMeta(BaseModel):
@@ -53,11 +61,36 @@ class CheckpointMeta(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)
     code_version: str = CODE_VERSION
     created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    #: how face probabilities become a segment's and a video's (`shared.model.preprocessing`)
+    aggregation: Aggregation = AGGREGATION_MEAN
+    #: autocast dtype of the backbone when served on CUDA (CPU: fp32; SRM and logit: always fp32)
+    precision: Precision = DEFAULT_PRECISION
 
     @property
     def network_config(self) -> Any:
         """NetworkConfig or RGBNetworkConfig, by architecture (torch-free)."""
         return ARCHITECTURES[self.architecture].config.from_dict(self.network)
+
+    @property
+    def crop(self) -> CropSpec:
+        """How the pipeline cuts faces for this network: geometry, margin, size."""
+        return self.network_config.crop  # type: ignore[no-any-return]
+
+    def serving_policy(self) -> dict[str, Any]:
+        """What `model info` and `/v1/model` show of how this checkpoint is served."""
+        return {
+            "crop": self.crop.to_public(),
+            "srm_clip": (self.network.get("srm") or {}).get("clip")
+            if self.architecture == ARCHITECTURE
+            else None,
+            "aggregation": self.aggregation,
+            "aggregation_rule": AGGREGATIONS[self.aggregation],
+            "precision": {
+                "cuda_backbone": self.precision,
+                "cpu": "fp32",
+                "fp32_always": ["srm filters", "head pooling and logit", "sigmoid"],
+            },
+        }
 
 
 def read_meta(path: Path) -> CheckpointMeta:
@@ -85,7 +118,7 @@ def read_meta(path: Path) -> CheckpointMeta:
 @dataclass(frozen=True)
 class CheckpointSpec:
     """What `DFS_CHECKPOINT` names: one checkpoint reference (a path, an s3:// URI, or None
-    for the bundled demo) or several (an ensemble), with an ensemble's own name, version and
+    for the bundled checkpoint) or several (an ensemble), with an ensemble's own name, version and
     threshold when its manifest gives them."""
 
     members: tuple[str | None, ...]
@@ -131,13 +164,13 @@ _fetch_lock = threading.Lock()
 
 def resolve_checkpoint(ref: str | None, settings: Settings | None = None) -> Path:
     """A local path for one checkpoint reference: a path, an `s3://bucket/key` URI (fetched
-    into the model cache once per ETag), or None for the bundled demo."""
+    into the model cache once per ETag), or None for the bundled checkpoint."""
     settings = settings or get_settings()
     if not ref:
-        if DEMO_CHECKPOINT.is_file():
-            return DEMO_CHECKPOINT
+        if BUNDLED_CHECKPOINT.is_file():
+            return BUNDLED_CHECKPOINT
         raise ModelError(
-            "no checkpoint configured and the bundled demo checkpoint is missing: set DFS_CHECKPOINT "
+            "no checkpoint configured and the bundled checkpoint is missing: set DFS_CHECKPOINT "
             "(a path or s3:// URI), or create an untrained one with `deepfakestream model init`"
         )
     if ref.startswith("s3://"):
@@ -205,6 +238,22 @@ class ServedCard(BaseModel):
         """An ensemble's members; empty for a single checkpoint."""
         return self.files if self.is_ensemble else []
 
+    def serving_policy(self) -> dict[str, Any]:
+        """How faces are cut, scores combined and the backbone run: the checkpoint's
+        `CheckpointMeta.serving_policy`; an ensemble's names the distinct crops its members
+        are cut (`crops`, each face cut once per kind) and each member's precision."""
+        if not self.is_ensemble:
+            policy = self.files[0].meta.serving_policy()
+            return policy | {"crops": [policy["crop"]]}
+        policy = self.meta.serving_policy()
+        crops = list(dict.fromkeys(f.meta.crop for f in self.files))
+        policy["crop"] = crops[0].to_public() if len(crops) == 1 else None
+        policy["crops"] = [c.to_public() for c in crops]
+        policy["precision"]["cuda_backbone"] = (
+            self.files[0].meta.precision if len({f.meta.precision for f in self.files}) == 1 else "per member"
+        )
+        return policy
+
 
 def ensemble_sha256(member_sha256s: list[str]) -> str:
     """An ensemble's identity hash: it changes when any member's file changes."""
@@ -222,6 +271,12 @@ def ensemble_meta(
     name, version and threshold when given, else made from the members' (threshold: their mean)."""
     metas = [m for m, _ in members]
     first = metas[0]
+    aggregations = {m.aggregation for m in metas}
+    if len(aggregations) > 1:
+        raise ModelError(
+            "the members of an ensemble must aggregate faces the same way; these use "
+            + ", ".join(sorted(aggregations))
+        )
     return CheckpointMeta(
         name=name or "ensemble(" + "+".join(m.name for m in metas) + ")",
         version=version or "+".join(m.version for m in metas),
@@ -234,6 +289,8 @@ def ensemble_meta(
         + "; ".join(f"{m.name} {m.version} (sha256 {sha[:12]})" for m, sha in members),
         warning=next((m.warning for m in metas if m.warning), None),
         metrics={"members": {f"{m.name} {m.version}": m.metrics for m in metas}},
+        aggregation=first.aggregation,
+        precision=first.precision,
     )
 
 

@@ -23,6 +23,7 @@ from shared.errors import ModelError
 from shared.model.architectures import ARCHITECTURE, ARCHITECTURES, BACKBONES, NetworkConfig
 from shared.model.card import FORMAT, FORMAT_VERSION, CheckpointMeta, read_meta, resolve_checkpoint
 from shared.model.network import SRMEfficientNet, build_network
+from shared.model.preprocessing import CROP_GEOMETRIES
 from shared.types import ModelIdentity
 
 
@@ -71,6 +72,10 @@ def check_compatible(meta: CheckpointMeta) -> None:
             )
         if not timm.is_model(cfg.backbone):
             raise ModelError(f"checkpoint backbone {cfg.backbone!r} is not a timm model")
+    if cfg.crop_geometry not in CROP_GEOMETRIES:
+        raise ModelError(
+            f"checkpoint crop geometry {cfg.crop_geometry!r} is unknown to this code ({', '.join(CROP_GEOMETRIES)})"
+        )
     if not 32 <= cfg.input_size <= 1024:
         raise ModelError(f"checkpoint input size {cfg.input_size} is out of range")
 

@@ -9,7 +9,8 @@ API's model card reads it.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from shared.model.base import InferenceModel, model_cache
 from shared.model.card import CheckpointMeta, ensemble_meta, ensemble_sha256, parse_checkpoint_setting
 from shared.model.checkpoint import LoadedCheckpoint, load_checkpoint
 from shared.model.network import forward
+from shared.model.preprocessing import CropSpec
 from shared.types import ModelIdentity
 
 
@@ -37,7 +39,26 @@ class Classifier(Protocol):
     def threshold(self) -> float: ...
     @property
     def face_margin(self) -> float: ...
+    @property
+    def aggregation(self) -> str: ...
+    @property
+    def crop_specs(self) -> tuple[CropSpec, ...]:
+        """The distinct crops the model needs of every face (an ensemble: one per kind its
+        members want; members that share a geometry, margin and size share their crops)."""
+        ...
+
     def predict(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+    def predict_views(self, views: Mapping[CropSpec, np.ndarray]) -> Scores:
+        """Scores of N faces, given each face cut every way `crop_specs` names."""
+        ...
+
+
+class Scores(NamedTuple):
+    """What `predict_views` gives for N faces. A single checkpoint is an ensemble of one."""
+
+    probabilities: np.ndarray  # N
+    heatmaps: np.ndarray  # N×h×w
+    members: np.ndarray  # M×N: each member's probabilities
 
 
 def resize_crops(x: torch.Tensor, size: int) -> torch.Tensor:
@@ -99,6 +120,27 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
     def face_margin(self) -> float:
         return float(self.checkpoint.meta.network_config.face_margin)
 
+    @property
+    def aggregation(self) -> str:
+        return self.checkpoint.meta.aggregation
+
+    @property
+    def crop_spec(self) -> CropSpec:
+        return self.checkpoint.meta.crop
+
+    @property
+    def crop_specs(self) -> tuple[CropSpec, ...]:
+        return (self.crop_spec,)
+
+    @property
+    def precision(self) -> str:
+        """The backbone's autocast dtype: the card's on CUDA, fp32 elsewhere."""
+        return self.checkpoint.meta.precision if self.device.startswith("cuda") else "fp32"
+
+    def predict_views(self, views: Mapping[CropSpec, np.ndarray]) -> Scores:
+        probs, heats = self.predict(views[self.crop_spec])
+        return Scores(probs, heats, probs[None])
+
     def _predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         model = self.checkpoint.model
         if len(crops) == 0:
@@ -107,8 +149,13 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
         heats: list[np.ndarray] = []
         for start in range(0, len(crops), self.batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(crops[start : start + self.batch_size]))
-            x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-            logit, heat = forward(model, resize_crops(x, self.input_size), self.device)
+            x = resize_crops(
+                batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0),
+                self.input_size,
+            )
+            logit, heat = forward(model, x, self.device, precision=self.precision)
+            if self.precision == "fp16" and not bool(torch.isfinite(logit).all()):
+                logit, heat = forward(model, x, self.device, precision="fp32")  # an fp16 overflow
             probs.append(torch.sigmoid(logit.float()).cpu().numpy())
             heats.append(heat.float().cpu().numpy())
         return np.concatenate(probs), np.concatenate(heats)
@@ -117,7 +164,8 @@ class FaceClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
 class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray]]):
     """The mean of its members' probabilities, served as one model.
 
-    Crops are cut at the largest member input size and resized for each member; heatmaps are
+    Each member is fed the crops its own card asks for (geometry, margin, size: `crop_specs`
+    lists the distinct ones, so members that agree share one set of crops); heatmaps are
     averaged on the first member's grid. The identity's sha256 covers every member's.
     """
 
@@ -169,8 +217,33 @@ class EnsembleClassifier(InferenceModel[np.ndarray, tuple[np.ndarray, np.ndarray
     def face_margin(self) -> float:
         return self.members[0].face_margin
 
+    @property
+    def aggregation(self) -> str:
+        return self.meta.aggregation
+
+    @property
+    def crop_specs(self) -> tuple[CropSpec, ...]:
+        return tuple(dict.fromkeys(m.crop_spec for m in self.members))
+
+    def predict_views(self, views: Mapping[CropSpec, np.ndarray]) -> Scores:
+        self.load()
+        with torch.inference_mode():
+            outs = [m.predict(views[m.crop_spec]) for m in self.members]
+        probs, heats = self._combine(outs)
+        return Scores(probs, heats, np.stack([p for p, _ in outs]).astype(np.float32))
+
     def _predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        outs = [m.predict(crops) for m in self.members]
+        """All members on the same crops (each resizes them to its input size): only for members
+        that cut faces with the same geometry and margin."""
+        if len({(c.geometry, c.margin) for c in self.crop_specs}) > 1:
+            raise ModelError(
+                "the members of this ensemble cut faces differently "
+                f"({', '.join(str(c.to_public()) for c in self.crop_specs)}): use predict_views"
+            )
+        return self._combine([m.predict(crops) for m in self.members])
+
+    @staticmethod
+    def _combine(outs: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         probs = np.mean([p for p, _ in outs], axis=0)
         target = outs[0][1].shape[1:]
         heats = []

@@ -46,6 +46,12 @@ class GWAPHead(nn.Module):
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.body(features)
+        # the two 1×1 maps, the pooling and the heatmap run in fp32 even under autocast: they
+        # are cheap, and bf16 rounding there moves the logit itself (see `forward` below)
+        with torch.autocast(device_type=h.device.type, enabled=False):
+            return self._pool(h.float())
+
+    def _pool(self, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         score = self.score(h)  # B×1×h×w
         att_logits = self.attention(h)
         weights = torch.softmax(att_logits.flatten(2), dim=-1).view_as(score)
@@ -107,9 +113,11 @@ class RGBEfficientNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         f = self.encoder.forward_features((x - self.mean) / self.std)  # type: ignore[operator]
-        logit = self.fc(self.dropout(f.mean(dim=(2, 3))))[:, 0]
-        cam = torch.einsum("bchw,c->bhw", f, self.fc.weight[0]) + self.fc.bias[0]
-        return logit, torch.sigmoid(cam)
+        with torch.autocast(device_type=f.device.type, enabled=False):  # pooling and fc in fp32
+            f = f.float()
+            logit = self.fc(self.dropout(f.mean(dim=(2, 3))))[:, 0]
+            cam = torch.einsum("bchw,c->bhw", f, self.fc.weight[0]) + self.fc.bias[0]
+            return logit, torch.sigmoid(cam)
 
 
 #: architecture name (`shared.model.architectures.ARCHITECTURES`) → its network class
@@ -124,11 +132,32 @@ def build_network(architecture: str, config: NetworkConfig | RGBNetworkConfig) -
     return NETWORKS[architecture](config)  # type: ignore[call-arg]
 
 
-def forward(model: nn.Module, x: torch.Tensor, device: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(logit, heatmap) for a batch already on `device`: bf16 autocast and channels_last on
-    CUDA, plain fp32 on CPU. The one place serving, evaluation and training run the network."""
-    if device.startswith("cuda"):
+#: the precisions `forward` can run a network's backbone in
+PRECISIONS = ("fp32", "bf16", "fp16")
+_AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def forward(
+    model: nn.Module, x: torch.Tensor, device: str, *, precision: str | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(logit, heatmap) for a batch already on `device`, both fp32. The one place serving,
+    evaluation and training run the network.
+
+    `precision` (default: bf16 on CUDA, fp32 elsewhere, which is what training uses) is the
+    autocast dtype of the backbone; `fp32` never autocasts. Autocast works on CPU too, which is
+    how the tests check the policy without a GPU. Under autocast the numerically fragile parts
+    stay fp32 with autocast disabled: the fixed SRM filters (`SRMFilter.forward`) and the
+    head's final maps, pooling and logit; callers apply the sigmoid to the fp32 logit.
+    Serving passes its checkpoint card's precision (`shared.model.classifier`).
+    """
+    cuda = device.startswith("cuda")
+    precision = precision or ("bf16" if cuda else "fp32")
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r} (one of {', '.join(PRECISIONS)})")
+    if cuda:
         x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            return model(x)  # type: ignore[no-any-return]
-    return model(x)  # type: ignore[no-any-return]
+    if precision == "fp32":
+        return model(x)  # type: ignore[no-any-return]
+    with torch.autocast("cuda" if cuda else "cpu", dtype=_AUTOCAST[precision]):
+        logit, heat = model(x)
+    return logit.float(), heat.float()

@@ -77,8 +77,22 @@ class SRMFilter(nn.Module):
         self.register_buffer("weight", srm_weight(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.pad(x * self.input_scale, (2, 2, 2, 2), mode="reflect")
-        y = F.conv2d(x, self.weight.to(dtype=x.dtype))
-        if self.clip is not None:
-            y = torch.clamp(y, -self.clip, self.clip) / self.clip
+        """Always computed in fp32 with autocast disabled: in bf16 the 1/12 kernel no longer
+        sums to zero (a flat grey patch leaks about 2.25 into that channel against a clip of
+        3), so a network served under bf16 autocast would read different noise maps than it
+        was trained on. The result is returned in fp32; autocast casts it where it is used."""
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            x = F.pad(x.float() * self.input_scale, (2, 2, 2, 2), mode="reflect")
+            y = F.conv2d(x, self.weight.float())
+            if self.clip is not None:
+                y = torch.clamp(y, -self.clip, self.clip) / self.clip
         return y
+
+
+def clip_saturation(x: torch.Tensor, clip: float = 3.0) -> float:
+    """The fraction of SRM responses (all three maps, every pixel) of RGB crops `x` in [0, 1]
+    that clipping at ±`clip` truncates: near 1, the clipped maps are close to a sign map.
+    A measurement for choosing `NetworkConfig.srm_clip` (the card's `network.srm.clip`)."""
+    with torch.inference_mode():
+        y = SRMFilter(clip=None)(x)
+    return float((y.abs() >= clip).float().mean())

@@ -11,6 +11,7 @@ from shared.config import Settings
 from shared.media.sniff import MediaType
 from shared.model.classifier import Classifier
 from shared.model.face_detector import FaceDetector
+from shared.pipeline.aggregate import face_members
 from shared.pipeline.faces import detect_faces
 from shared.pipeline.frames import load_image, sample_frames
 from shared.pipeline.score import score_faces, segment_probability
@@ -33,7 +34,7 @@ def analyze_frames(
 ) -> SegmentResult:
     cancel_check()
     t = time.perf_counter()
-    crops = detect_faces(frames, detector, margin=classifier.face_margin, crop_size=classifier.input_size)
+    crops = detect_faces(frames, detector, specs=classifier.crop_specs)
     timings["detect_s"] = round(time.perf_counter() - t, 4)
     cancel_check()
     t = time.perf_counter()
@@ -45,7 +46,11 @@ def analyze_frames(
         end_s=spec.end_s,
         frames_sampled=len(frames),
         faces=faces,
-        probability=segment_probability([f.probability for f in faces]),
+        probability=segment_probability(
+            [f.probability for f in faces],
+            aggregation=classifier.aggregation,
+            members=[list(col) for col in zip(*face_members(faces), strict=True)] if faces else None,
+        ),
         timings=timings,
     )
 

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from shared.model.classifier import Classifier
+from shared.model.preprocessing import AGGREGATION_MEAN
+from shared.pipeline.aggregate import faces_probability
 from shared.types import CancelCheck, FaceCrop, ScoredFace
 
 
@@ -18,14 +20,20 @@ def score_faces(
     if not crops:
         return []
     step = len(crops) if cancel_check is None else max(1, int(getattr(classifier, "batch_size", len(crops))))
-    prob_parts, heat_parts = [], []
+    specs = classifier.crop_specs
+    prob_parts, heat_parts, member_parts = [], [], []
     for start in range(0, len(crops), step):
         if cancel_check is not None:
             cancel_check()
-        p, h = classifier.predict(np.stack([c.crop for c in crops[start : start + step]]))
+        batch = crops[start : start + step]
+        p, h, m = classifier.predict_views(
+            {spec: np.stack([c.views[spec] if c.views else c.crop for c in batch]) for spec in specs}
+        )
         prob_parts.append(p)
         heat_parts.append(h)
+        member_parts.append(m)
     probs, heatmaps = np.concatenate(prob_parts), np.concatenate(heat_parts)
+    members = np.concatenate(member_parts, axis=1)
     return [
         ScoredFace(
             frame_index=c.frame_index,
@@ -36,15 +44,25 @@ def score_faces(
             probability=float(p),
             heatmap=h,
             crop=c.crop,
+            member_probabilities=tuple(float(v) for v in m) if len(m) > 1 else None,
         )
-        for c, p, h in zip(crops, probs, heatmaps, strict=True)
+        for c, p, h, m in zip(crops, probs, heatmaps, members.T, strict=True)
     ]
 
 
-def segment_probability(face_probabilities: Sequence[float]) -> float | None:
+def segment_probability(
+    face_probabilities: Sequence[float],
+    *,
+    aggregation: str = AGGREGATION_MEAN,
+    members: Sequence[Sequence[float]] | None = None,
+) -> float | None:
     """A segment's probability from its faces' probabilities: their mean; None when it has no
     face. The one place this rule lives: serving (`analyze_frames`) and evaluation
-    (`shared/training/evaluate.py`) both call it."""
+    (`shared/training/evaluate.py`) both call it. Another aggregation (the card's) is applied
+    to the segment's faces per model (`members`: M × N; default: the one row given)."""
     if len(face_probabilities) == 0:
         return None
+    if aggregation != AGGREGATION_MEAN:
+        rows = members if members is not None else [list(face_probabilities)]
+        return faces_probability([list(map(float, r)) for r in rows], aggregation)
     return float(np.mean(face_probabilities))

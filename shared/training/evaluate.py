@@ -20,18 +20,24 @@ from shared.model.checkpoint import update_meta
 from shared.pipeline.aggregate import video_probability
 from shared.pipeline.score import segment_probability
 from shared.training.data import FaceCrops
-from shared.training.extract import read_index
+from shared.training.extract import check_extraction, read_index
 from shared.training.metrics import best_f1_threshold, binary_metrics, precision_recall_curve, roc_curve
 
 Level = Literal["face", "segment", "video"]
 
 
 def level_scores(
-    samples: list[str], segments: list[int], probs: np.ndarray, labels: np.ndarray
+    samples: list[str],
+    segments: list[int],
+    probs: np.ndarray,
+    labels: np.ndarray,
+    aggregation: str = "mean",
 ) -> dict[Level, tuple[np.ndarray, np.ndarray]]:
     """Face scores → (labels, probabilities) at face, segment and video level, aggregated by
     serving's own functions (`segment_probability`, `video_probability`), so a change to
-    them changes evaluation too."""
+    them changes evaluation too. `aggregation`: the checkpoint card's."""
+    if aggregation != "mean":
+        return _level_scores_over_faces(samples, segments, probs, labels, aggregation)
     seg: dict[tuple[str, int], list[float]] = defaultdict(list)
     seg_label: dict[tuple[str, int], int] = {}
     for s, k, p, y in zip(samples, segments, probs, labels, strict=True):
@@ -52,6 +58,37 @@ def level_scores(
         "video": (
             np.array([vid_label[k] for k in vid_keys]),
             np.array([_known(video_probability(vid[k])) for k in vid_keys]),
+        ),
+    }
+
+
+def _level_scores_over_faces(
+    samples: list[str], segments: list[int], probs: np.ndarray, labels: np.ndarray, aggregation: str
+) -> dict[Level, tuple[np.ndarray, np.ndarray]]:
+    """Levels for an aggregation over faces (`confident`): a segment's and a video's
+    probability come from their faces directly, as serving computes them."""
+    seg: dict[tuple[str, int], list[float]] = defaultdict(list)
+    vid: dict[str, list[float]] = defaultdict(list)
+    label: dict[str, int] = {}
+    for s, k, p, y in zip(samples, segments, probs, labels, strict=True):
+        seg[(s, k)].append(float(p))
+        vid[s].append(float(p))
+        label[s] = int(y)
+    seg_keys, vid_keys = sorted(seg), sorted(vid)
+    return {
+        "face": (labels.astype(int), probs),
+        "segment": (
+            np.array([label[s] for s, _ in seg_keys]),
+            np.array([_known(segment_probability(seg[k], aggregation=aggregation)) for k in seg_keys]),
+        ),
+        "video": (
+            np.array([label[s] for s in vid_keys]),
+            np.array(
+                [
+                    _known(video_probability([], aggregation=aggregation, faces=[(p,) for p in vid[s]]))
+                    for s in vid_keys
+                ]
+            ),
         ),
     }
 
@@ -84,8 +121,15 @@ def evaluate(
     classifier = FaceClassifier(checkpoint, device, batch_size, Settings())
     meta = classifier.meta
     records = read_index(data)
+    check_extraction(data, meta.crop, what=f"{meta.name} {meta.version}", check_size=False)
     ds = FaceCrops(
-        records, data, input_size=classifier.input_size, selfblend=selfblend, train=False, seed=seed
+        records,
+        data,
+        input_size=classifier.input_size,
+        selfblend=selfblend,
+        train=False,
+        margin=classifier.face_margin,  # self-blends are placed where the checkpoint's crops put the face
+        seed=seed,
     )
     crops, labels, samples, segments = [], [], [], []
     for i, (record, blended, label) in enumerate(ds.items):
@@ -97,7 +141,7 @@ def evaluate(
         segments.append(int(record.time_s // segment_seconds))
     probs, _ = classifier.predict(np.stack(crops)) if crops else (np.zeros(0), None)
     y = np.array(labels)
-    per_level = level_scores(samples, segments, probs, y)
+    per_level = level_scores(samples, segments, probs, y, aggregation=meta.aggregation)
 
     if threshold_level == "auto":
         vy = per_level["video"][0]

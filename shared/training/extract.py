@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from shared.errors import DFSError
+from shared.errors import DFSError, InvalidRequest
+from shared.model.preprocessing import CROP_SQUARE, CropSpec
 from shared.training.datasets import Sample
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,42 @@ class ExtractConfig:
     frames_per_video: int = 16
     crop_size: int = 224
     margin: float = 0.3
+    #: `shared.model.preprocessing.CROP_GEOMETRIES` (written into the trained model's card)
+    geometry: str = "square"
+
+
+def extraction_crop(folder: Path) -> CropSpec | None:
+    """How the faces in `folder` were cut (its `extract.json`: geometry, margin, crop size);
+    None when the folder does not say (made before the file existed, or by hand)."""
+    meta = folder / "extract.json"
+    if not meta.is_file():
+        return None
+    d = json.loads(meta.read_text())
+    return CropSpec(
+        str(d.get("geometry", CROP_SQUARE)), float(d.get("margin", 0.3)), int(d.get("crop_size", 224))
+    )
+
+
+def check_extraction(folder: Path, expected: CropSpec, *, what: str, check_size: bool = True) -> None:
+    """Refuse faces cut otherwise than `what` (a network or checkpoint) is fed when served:
+    another margin or geometry is the train/serve skew the model card exists to prevent, and
+    another size makes training upsample (or blur) crops that serving cuts sharp at the input size."""
+    got = extraction_crop(folder)
+    if got is None:
+        return
+    problems = []
+    if got.geometry != expected.geometry:
+        problems.append(f"geometry {got.geometry} (not {expected.geometry})")
+    if abs(got.margin - expected.margin) > 1e-6:
+        problems.append(f"margin {got.margin:g} (not {expected.margin:g})")
+    if check_size and got.size != expected.size:
+        problems.append(f"{got.size} px (not {expected.size})")
+    if problems:
+        raise InvalidRequest(
+            f"the faces in {folder.name} were cut with {', '.join(problems)} but {what} is served "
+            f"{expected.geometry} crops with margin {expected.margin:g} at {expected.size} px: re-extract them "
+            f"(extract-faces --size {expected.size} --margin {expected.margin:g}) or change the model's input size"
+        )
 
 
 def _extract_one(
@@ -71,7 +108,9 @@ def _extract_one(
             frames = sample_frames(
                 sample.path, cfg.frames_per_video, demuxer=media_type.demuxer, rotation=info.rotation
             )
-        crops = detect_faces(frames, detector, margin=cfg.margin, crop_size=cfg.crop_size)
+        crops = detect_faces(
+            frames, detector, margin=cfg.margin, crop_size=cfg.crop_size, geometry=cfg.geometry
+        )
     except DFSError as exc:
         return sample.id, 0, f"{type(exc).__name__}: {exc.detail}"
     folder.mkdir(parents=True, exist_ok=True)

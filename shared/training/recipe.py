@@ -35,10 +35,13 @@ from shared.training.bundled import (
 
 VARIANTS: dict[str, tuple[str, ...]] = {"sbi": ("sbi",), "sbi+swap": ("sbi", "swap")}
 
-WARNING = (
-    "trained only on self-blended and landmark-swapped fakes of about 40 real people from package registries; "
-    "never on a real deepfake dataset: see its card and docs/model.md for what it was measured on"
-)
+def card_warning(kinds: tuple[str, ...], people: int) -> str:
+    """The caution shown with every result of the bundled checkpoint."""
+    fakes = "self-blended" if kinds == ("sbi",) else "self-blended and landmark-swapped"
+    return (
+        f"trained only on {fakes} fakes of {people} real people from package registries, never on a real "
+        "deepfake dataset: see its card and docs/model.md for what it was measured on"
+    )
 
 
 def corpus_splits(
@@ -147,6 +150,8 @@ def build_bundled(
 
     sources = sorted({f"{f.source} ({f.licence})" for fs in by.values() for f in fs})
     training = {
+        "description": f"{counts['train']['identities']} real people ({counts['train']['faces']} face photos) from "
+        "package registries, each paired with fakes made from the same photo; never a real deepfake dataset",
         "method": "paired real/fake crops; fakes: "
         + (
             "landmark self-blends (SBI, Shiohara & Yamasaki 2022)"
@@ -157,14 +162,17 @@ def build_bundled(
         "variant": variant,
         "corpus": "real photos from package registries (deepfakestream data fetch-faces): "
         + "; ".join(sources),
-        "splits": counts,
-        "identities": {k: sorted({f.identity for f in v}) for k, v in by.items()},
-        "pairs": {"train": len(train), "validation": len(val)},
+        "identities_per_split": ", ".join(f"{k} {v['identities']}" for k, v in counts.items()),
+        "pairs": f"train {len(train)}, validation {len(val)}",
         "init": net_cfg.init,
-        "settings": asdict(settings) | {"render": asdict(rcfg)},
         "minutes": round(train_minutes, 1),
-        "history": history,
         "seen_real_deepfakes": False,
+        "config": {
+            "settings": asdict(settings) | {"render": asdict(rcfg)},
+            "splits": counts,
+            "identities": {k: sorted({f.identity for f in v}) for k, v in by.items()},
+            "history": history,
+        },
     }
     meta = CheckpointMeta(
         name=f"srm-lite0-{tag}",
@@ -180,7 +188,7 @@ def build_bundled(
             "generative model's output; the numbers in its card were measured on people it never saw, with fakes "
             "made by the same two methods."
         ),
-        warning=WARNING,
+        warning=card_warning(kinds, counts["train"]["identities"]),
         training=training,
         metrics={
             "validation": {

@@ -56,6 +56,9 @@ class ModelConfig(BaseModel):
     backbone: str = "efficientnet_b0"
     input_size: int | None = None
     dropout: float = 0.2
+    srm_clip: float | None = Field(
+        3.0, gt=0, description="Clip the SRM noise maps at ±this (then scale to ±1); null: no clipping."
+    )
 
     def network(self) -> NetworkConfig:
         if self.backbone not in BACKBONES:
@@ -64,6 +67,7 @@ class ModelConfig(BaseModel):
             backbone=self.backbone,
             input_size=self.input_size or BACKBONES[self.backbone],
             dropout=self.dropout,
+            srm_clip=self.srm_clip,
         )
 
 
@@ -165,7 +169,7 @@ def train(
     random.seed(cfg.optim.seed)
     np.random.seed(cfg.optim.seed)
     device = _device(cfg.optim.device)
-    net_cfg = cfg.model.network()
+    net_cfg = _with_extraction_crop(cfg, cfg.model.network())
     train_recs, val_recs, train_root, val_root = _split(cfg)
     augment_cfg = {True: AugmentConfig(), "full": AugmentConfig(), "light": AugmentConfig.light()}.get(
         cfg.optim.augment, AugmentConfig.none()
@@ -380,6 +384,23 @@ def train(
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def _with_extraction_crop(cfg: TrainConfig, net_cfg: NetworkConfig) -> NetworkConfig:
+    """The network config with the margin and crop geometry the training faces were cut with
+    (so the card makes serving cut the same); refuses faces cut at another size than the input
+    size, and validation faces cut otherwise than the training faces."""
+    import dataclasses
+
+    from shared.training.extract import check_extraction, extraction_crop
+
+    crop = extraction_crop(cfg.data.path)
+    if crop is None:
+        return net_cfg
+    net_cfg = dataclasses.replace(net_cfg, face_margin=crop.margin, crop_geometry=crop.geometry)
+    for folder in {cfg.data.path, cfg.data.val_path} - {None}:
+        check_extraction(folder, net_cfg.crop, what=f"{net_cfg.backbone} at {net_cfg.input_size} px")  # type: ignore[arg-type]
+    return net_cfg
 
 
 def _margin(folder: Path) -> float:

@@ -78,21 +78,21 @@ def test_config_follows_the_auth_default(tmp_path: Path) -> None:
 
 
 def test_model_card_of_the_served_checkpoint(api: httpx.Client, key: str) -> None:
-    """With no DFS_CHECKPOINT the bundled demo checkpoint is served: its card says what it is."""
-    from shared.model.card import DEMO_CHECKPOINT, read_meta
+    """With no DFS_CHECKPOINT the bundled checkpoint is served: its card says what it is."""
+    from shared.model.card import BUNDLED_CHECKPOINT, read_meta
 
-    meta = read_meta(DEMO_CHECKPOINT)
+    meta = read_meta(BUNDLED_CHECKPOINT)
     assert api.get("/v1/model").status_code == 401
     r = api.get("/v1/model", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200, r.text
     card = r.json()
     assert (card["name"], card["version"], card["trained"]) == (meta.name, meta.version, True)
     assert card["threshold"] == meta.threshold and card["warning"] == meta.warning
-    assert card["sha256"] == hashlib.sha256(DEMO_CHECKPOINT.read_bytes()).hexdigest()
+    assert card["sha256"] == hashlib.sha256(BUNDLED_CHECKPOINT.read_bytes()).hexdigest()
     assert card["architecture"] == "srm-efficientnet-gwap"
-    assert (card["backbone"], card["input_size"]) == ("efficientnet_b0", 224)
+    assert (card["backbone"], card["input_size"]) == ("tf_efficientnet_lite0", 224)
     assert card["training"] == meta.training and card["metrics"] == meta.metrics
-    assert card["metrics"], "the demo card records what it measured"
+    assert card["metrics"], "the card records what it measured"
 
 
 def test_model_card_of_a_configured_checkpoint(client: httpx.Client, untrained_checkpoint: Path) -> None:
@@ -214,7 +214,13 @@ def test_model_card_of_an_ensemble_lists_its_members(
     assert [m["sha256"] for m in card["members"]] == sha
 
     single = TestClient(create_app(Settings(data_dir=tmp_path, checkpoint=str(second_checkpoint))))
-    assert single.get("/v1/model").json()["members"] == []
+    single_card = single.get("/v1/model").json()
+    assert single_card["members"] == []
+    assert single_card["serving"]["crop"] == {"geometry": "square", "margin": 0.3, "size": 224}
+    assert single_card["serving"]["aggregation"] == "mean"
+    assert single_card["serving"]["precision"]["cuda_backbone"] == "fp16"
+    assert card["serving"]["crops"] == [single_card["serving"]["crop"]], "the members cut alike"
+    assert [m["serving"]["aggregation"] for m in card["members"]] == ["mean", "mean"]
 
 
 def test_the_ensemble_card_is_the_identity_the_workers_record(

@@ -27,7 +27,7 @@ TOP_LEVEL = {
     "extract-faces",
     "train",
     "evaluate",
-    "train-demo",  # training toolkit
+    "train-bundled",  # training toolkit
     "tenants",
     "keys",
     "submit",

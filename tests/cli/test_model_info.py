@@ -72,3 +72,31 @@ def test_model_info_of_a_missing_member_says_which(
     r = CliRunner().invoke(cli, ["model", "info", f"{untrained_checkpoint},{tmp_path / 'nope.safetensors'}"])
     assert r.exit_code != 0
     assert "nope.safetensors does not exist" in r.output
+
+
+def test_model_info_shows_how_each_checkpoint_is_served(
+    untrained_checkpoint: Path, tmp_path: Path, clean_settings: None
+) -> None:
+    """Crop geometry, margin, size, aggregation and precision policy, of one checkpoint and of
+    an ensemble whose members cut faces differently (each face is then cut once per kind)."""
+    from shared.model.checkpoint import read_meta, update_meta
+
+    wide = tmp_path / "wide.safetensors"
+    wide.write_bytes(untrained_checkpoint.read_bytes())
+    net = read_meta(wide).network
+    update_meta(wide, network=net | {"preprocessing": net["preprocessing"] | {"face_margin": 0.5}})
+
+    r = CliRunner().invoke(cli, ["model", "info", str(untrained_checkpoint)])
+    assert r.exit_code == 0, r.output
+    serving = json.loads(r.output)["serving"]
+    assert serving["crop"] == {"geometry": "square", "margin": 0.3, "size": 224}
+    assert serving["crops"] == [serving["crop"]]
+    assert serving["aggregation"] == "mean" and serving["precision"]["cuda_backbone"] == "fp16"
+    assert serving["precision"]["cpu"] == "fp32"
+
+    r = CliRunner().invoke(cli, ["model", "info", f"{untrained_checkpoint},{wide}"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert doc["serving"]["crop"] is None
+    assert [c["margin"] for c in doc["serving"]["crops"]] == [0.3, 0.5]
+    assert [m["serving"]["crop"]["margin"] for m in doc["members"]] == [0.3, 0.5]

@@ -192,7 +192,7 @@ def test_dockerignore_keeps_what_the_image_needs_and_drops_the_rest() -> None:
         "migrations/env.py",
         "shared/config.py",
         "services/cli/main.py",
-        "shared/model/weights/demo-srm-efficientnet-b0.safetensors",
+        "shared/model/weights/srm-efficientnet-lite0.safetensors",
     ]
     for path in needed:
         assert not _dockerignored(path, patterns), path

@@ -94,3 +94,52 @@ def test_aggregate_of_a_cancelled_job_does_nothing(embedded_settings: Any, sessi
     assert aggregate_job(job_id, embedded_settings, sessions) == Next()
     with sessions() as s:
         assert repo.get_job(s, job_id).result is None
+
+
+def test_aggregate_applies_the_cards_aggregation_to_every_face_per_member(
+    embedded_settings: Any, sessions: SessionScope
+) -> None:
+    """A `confident` model (the DFDC winner's rule): the aggregator reads every face of the job
+    with its members' probabilities and applies the rule per member, then averages; the result
+    names the aggregation. 12 of 16 faces confidently fake under member A, none under B."""
+    from shared.pipeline.aggregate import confident_strategy
+
+    a = [0.95] * 12 + [0.5] * 4
+    b = [0.1] * 15 + [0.3]
+    job_id = add_job(sessions, status="processing", segments=2)
+    model = MODEL | {"aggregation": "confident"}
+    for index, part in ((0, range(0, 10)), (1, range(10, 16))):
+        faces = [
+            ScoredFace(i, 0, 0.1 * i, (0, 0, 10, 10), 0.9, (a[i] + b[i]) / 2, None, None, (a[i], b[i]))
+            for i in part
+        ]
+        with sessions() as s:
+            repo.record_segment_result(
+                s,
+                job_id,
+                index,
+                probability=0.5,
+                frames_sampled=10,
+                faces=faces,
+                timings={},
+                model=model,
+                worker="w",
+            )
+    assert aggregate_job(job_id, embedded_settings, sessions) == Next(finished=[job_id])
+    with sessions() as s:
+        result = repo.get_job(s, job_id).result
+    assert result is not None and result["aggregation"] == "confident"
+    expected = (confident_strategy(a) + confident_strategy(b)) / 2
+    assert expected == pytest.approx((0.95 + (0.1 * 15 / 15)) / 2), "A: mean of its fakes, B: of its reals"
+    assert result["probability"] == pytest.approx(expected)
+
+
+def test_a_mean_model_result_names_its_aggregation(embedded_settings: Any, sessions: SessionScope) -> None:
+    job_id = add_job(sessions, status="processing", segments=1)
+    finish_segment(sessions, job_id, 0, [0.2, 0.4])
+    aggregate_job(job_id, embedded_settings, sessions)
+    with sessions() as s:
+        result = repo.get_job(s, job_id).result
+    assert (
+        result is not None and result["aggregation"] == "mean" and result["probability"] == pytest.approx(0.3)
+    )

@@ -68,3 +68,37 @@ def test_network_outputs_a_logit_and_a_heatmap_per_face() -> None:
     assert logit.shape == (2,)
     assert heat.shape[0] == 2 and heat.ndim == 3
     assert float(heat.min()) >= 0.0 and float(heat.max()) <= 1.0
+
+
+def test_clipping_is_a_card_setting_that_serving_honours(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`network.srm.clip` in the card (null: no clipping) is what the served network applies."""
+    from shared.model.card import read_meta
+    from shared.model.checkpoint import init_checkpoint, load_checkpoint
+    from shared.model.network import NetworkConfig
+    from shared.training.train import ModelConfig
+
+    for clip in (None, 3.0):
+        path = tmp_path / f"clip-{clip}.safetensors"
+        init_checkpoint(path, ModelConfig(input_size=64, srm_clip=clip).network())
+        meta = read_meta(path)
+        assert meta.network["srm"]["clip"] == clip and meta.serving_policy()["srm_clip"] == clip
+        assert load_checkpoint(str(path)).model.srm.clip == clip
+    assert NetworkConfig().srm_clip == 3.0, "the default until a measurement says otherwise"
+
+
+def test_clipping_at_3_saturates_a_natural_face() -> None:
+    """The measurement behind the setting: on a real face crop most summed responses exceed
+    ±3, so the clipped maps are close to a sign map; ±30 keeps most of them."""
+    import numpy as np
+
+    from shared.model.srm import clip_saturation
+    from shared.pipeline.faces import crop_square
+    from shared.training.photos import offline_photo
+
+    photo = offline_photo("astronaut")
+    h, w = photo.shape[:2]
+    crop = crop_square(photo, (w * 0.3, h * 0.15, w * 0.6, h * 0.5), 0.3, 224)
+    x = torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1)[None].float() / 255
+    assert clip_saturation(x, 3.0) > 0.4
+    assert clip_saturation(x, 30.0) < 0.15
+    assert clip_saturation(torch.full((1, 3, 16, 16), 0.5)) == 0.0

@@ -7,11 +7,14 @@ one list per frame of objects with `box` and `confidence`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from shared.model.checkpoint import CheckpointMeta
+from shared.model.classifier import Scores
+from shared.model.preprocessing import CROP_SQUARE, CropSpec
 from shared.types import ModelIdentity
 
 HEATMAP = (7, 7)
@@ -48,6 +51,7 @@ class FakeClassifier:
     input_size: int = 32
     face_margin: float = 0.0
     threshold: float = 0.5
+    aggregation: str = "mean"
     batch_size: int = 4
     batches: list[int] = field(default_factory=list)
 
@@ -58,6 +62,14 @@ class FakeClassifier:
     @property
     def meta(self) -> CheckpointMeta:
         raise NotImplementedError("the stages under test do not read the model card")
+
+    @property
+    def crop_specs(self) -> tuple[CropSpec, ...]:
+        return (CropSpec(CROP_SQUARE, self.face_margin, self.input_size),)
+
+    def predict_views(self, views: Mapping[CropSpec, np.ndarray]) -> Scores:
+        probs, heat = self.predict(views[self.crop_specs[0]])
+        return Scores(probs, heat, probs[None])
 
     def predict(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         assert inputs.ndim == 4 and inputs.shape[1:] == (self.input_size, self.input_size, 3)

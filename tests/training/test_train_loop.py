@@ -14,7 +14,7 @@ from PIL import Image
 from shared.model.checkpoint import load_checkpoint, read_meta
 from shared.training.datasets import FAKE, REAL
 from shared.training.datasets.selfblend import BlendConfig, self_blend
-from shared.training.demo import offline_photo, random_view
+from shared.training.photos import offline_photo, random_view
 from shared.training.extract import FaceRecord, write_index
 from shared.training.train import TrainConfig, train
 
@@ -26,7 +26,7 @@ def make_faces(out: Path, identities: tuple[str, ...], views: int, seed: int) ->
     """Real crops of random views; fakes: the same views with a strongly recoloured blend."""
     from shared.model.face_detector import build_face_detector
     from shared.pipeline.faces import detect_faces
-    from shared.training.demo import photo_detector_settings
+    from shared.training.photos import photo_detector_settings
     from shared.types import Frame
 
     rng = np.random.default_rng(seed)

@@ -349,7 +349,7 @@ def test_sign_in_with_an_api_key(page: Browser, keyed_api: Stack, pg_database_ur
         what="face images fetched with the key",
     )
     assert page.js("return sessionStorage.getItem('dfs.apiKey')") == token
-    # the served (bundled demo) model card: its caution, what it was trained on, what it measured
+    # the served (bundled) model card: its caution, what it was trained on, what it measured
     page.wait_for(lambda: page.find_all("#model-metrics table"), what="the metrics table")
     card = httpx.get(keyed_api.api_url + "/v1/model", headers={"Authorization": f"Bearer {token}"}).json()
     assert card["warning"] in page.text("#model-card-warning")

@@ -79,6 +79,7 @@ async def get_model(settings: SettingsDep, principal: PrincipalDep) -> dict[str,
         "metrics": meta.metrics,
         "code_version": meta.code_version,
         "created_at": meta.created_at,
+        "serving": card.serving_policy(),
         "members": [
             {
                 "name": m.meta.name,
@@ -89,6 +90,7 @@ async def get_model(settings: SettingsDep, principal: PrincipalDep) -> dict[str,
                 "architecture": m.meta.architecture,
                 "backbone": (m.meta.network or {}).get("backbone"),
                 "input_size": (m.meta.network or {}).get("input_size"),
+                "serving": m.meta.serving_policy(),
             }
             for m in card.members
         ],

