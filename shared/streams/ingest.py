@@ -137,10 +137,13 @@ class _Run:
         fresh = rows[self.rows_read :]
         self.rows_read += len(fresh)
         out = []
-        for name, start, end in ((r[0], r[1], r[2]) for r in fresh):
+        for name, start, end in ((r[0], float(r[1]), float(r[2])) for r in fresh):
             path = self.out_dir / name
-            if path.is_file() and path.stat().st_size > 0:
-                out.append((path, float(start), float(end)))
+            # A stop before any video arrived leaves an empty segment (start == end): not a segment.
+            if path.is_file() and path.stat().st_size > 0 and end > start:
+                out.append((path, start, end))
+            else:
+                path.unlink(missing_ok=True)
         return out
 
     def stop(self, grace_s: float = 8.0) -> None:
@@ -226,9 +229,14 @@ def ingest(
             return IngestOutcome("stopped", "stop requested", produced)
         if stopped_by == "max_duration":
             return IngestOutcome("ended", "max_duration_s reached", produced)
-        if rc == 0 and run_segments > 0 and stopped_by is None:
-            return IngestOutcome("ended", "the source ended", produced)
-        last_error = scrub(run.last_error(), url) if rc != 0 else "the source sent no video"
+        if rc == 0 and run_segments > 0 and stopped_by is None and target.demuxer == "hls":
+            # An HLS playlist says when it is over (#EXT-X-ENDLIST). Other protocols cannot tell
+            # a source that stopped from a dropped connection: they are retried until silent.
+            return IngestOutcome("ended", "the playlist ended", produced)
+        if rc != 0:
+            last_error = scrub(run.last_error(), url)
+        else:
+            last_error = "the connection closed" if run_segments else "the source sent no video"
         log.info("stream read ended (rc %s): %s; reconnecting", rc, last_error)
         # Reconnect with backoff, until nothing arrived for the silence limit.
         deadline = last_progress + limits.silence_timeout_s

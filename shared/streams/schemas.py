@@ -86,6 +86,7 @@ class StreamSegmentPublic(BaseModel):
     probability: float | None = None
     faces: int | None = None
     frames_sampled: int | None = None
+    timings: dict[str, float] | None = Field(None, description="Seconds spent decoding, detecting, scoring.")
     scored_at: datetime | None = None
 
 

@@ -76,6 +76,7 @@ def segment_public(seg: StreamSegment) -> dict[str, Any]:
         "probability": None if seg.probability is None else round(seg.probability, 4),
         "faces": seg.faces,
         "frames_sampled": seg.frames_sampled,
+        "timings": seg.timings,
         "scored_at": seg.scored_at,
     }
 

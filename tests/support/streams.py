@@ -16,8 +16,8 @@ from tests.support.services import free_port, stop_process
 class Publisher:
     """ffmpeg serving `clip` (looped `loops` extra times, in real time) to the first client."""
 
-    def __init__(self, clip: Path, loops: int, path: str = "/live.ts") -> None:
-        self.port = free_port()
+    def __init__(self, clip: Path, loops: int, path: str = "/live.ts", port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}{path}"
         self.proc = subprocess.Popen(
             [
