@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.services import Stack
+from tests.support.services import Stack, start_redis_server
 from tests.web.conftest import browser  # noqa: F401 - the console test's Chromium
 
 
@@ -22,7 +22,10 @@ def stream_clip(media_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def live_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    # A broker of its own: no other stack's workers (without these settings) take its tasks.
+    redis = start_redis_server(tmp_path_factory.mktemp("stream-redis"))
     env = service_env | {
+        "DFS_BROKER_URL": redis.url,
         "DFS_STREAM_ALLOWED_NETWORKS": "127.0.0.0/8",
         "DFS_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8",
         "DFS_STREAM_SILENCE_TIMEOUT_S": "4",
@@ -38,3 +41,4 @@ def live_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFac
         yield s
     finally:
         s.stop_all()
+        redis.stop()

@@ -12,14 +12,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.services import Stack
+from tests.support.services import Stack, start_redis_server
 from tests.support.streams import LiveHLS
 from tests.support.wait import wait_until
 
 
 @pytest.fixture(scope="module")
 def recovery_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    redis = start_redis_server(tmp_path_factory.mktemp("recovery-redis"))  # its own broker
     env = service_env | {
+        "DFS_BROKER_URL": redis.url,
         "DFS_STREAM_ALLOWED_NETWORKS": "127.0.0.0/8",
         "DFS_STREAM_SILENCE_TIMEOUT_S": "20",
         "DFS_STREAM_RECONNECT_BACKOFF_S": "0.5",
@@ -38,6 +40,7 @@ def recovery_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPat
         yield s
     finally:
         s.stop_all()
+        redis.stop()
 
 
 def test_sigterm_hands_back_and_sigkill_is_recovered(
