@@ -138,6 +138,16 @@ def deliveries_of(session: Session, job_id: str) -> list[WebhookDelivery]:
     )
 
 
+def stream_deliveries_of(session: Session, stream_id: str) -> list[WebhookDelivery]:
+    return list(
+        session.execute(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.stream_id == stream_id)
+            .order_by(WebhookDelivery.created_at)
+        ).scalars()
+    )
+
+
 # --- one try ------------------------------------------------------------------------------
 
 

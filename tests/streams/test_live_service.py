@@ -126,6 +126,12 @@ def test_mpegts_stream_scored_in_order_alert_once_ended_and_sse_resumable(
     )
     time.sleep(2)
     assert len(receiver.received("/stream-hooks")) == 2  # one alert per episode, not one per segment
+    log = api.get(f"/v1/streams/{created['id']}/deliveries").json()["items"]
+    assert sorted((d["type"], d["status"]) for d in log) == [
+        ("stream.alert", "succeeded"),
+        ("stream.ended", "succeeded"),
+    ]
+    assert all(d["attempts"][0]["status_code"] == 200 for d in log)
 
     listed = api.get("/v1/streams").json()["items"]
     assert created["id"] in [s["id"] for s in listed] and SECRET not in json.dumps(listed)

@@ -21,6 +21,9 @@ from shared.db import StreamStatus, scope_for
 from shared.jobs import idempotency
 from shared.streams import service
 from shared.streams.schemas import StreamCreate, StreamList, StreamPublic, StreamSegmentList
+from shared.webhooks.delivery import stream_deliveries_of
+from shared.webhooks.presenters import delivery_public
+from shared.webhooks.schemas import DeliveryList
 
 router = APIRouter(prefix="/v1", tags=["streams"])
 
@@ -118,6 +121,17 @@ def stop_stream(stream_id: str, settings: SettingsDep, principal: PrincipalDep) 
     stream, deliveries = service.request_stop(stream_id, principal.tenant_id, settings)
     service.queue_deliveries(deliveries)
     return service.stream_public(stream)
+
+
+@router.get(
+    "/streams/{stream_id}/deliveries",
+    response_model=DeliveryList,
+    responses=problem_responses(404),
+    summary="The stream's webhook deliveries (stream.alert, stream.ended, stream.failed), each with every attempt",
+)
+def list_deliveries(stream_id: str, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
+    service.get_stream(session, stream_id, principal.tenant_id)
+    return DeliveryList(items=[delivery_public(d) for d in stream_deliveries_of(session, stream_id)])
 
 
 SSE_DOC = {
