@@ -15,6 +15,8 @@ from tests.support.services import Stack
 from tests.support.streams import Publisher
 from tests.support.wait import wait_until
 
+pytestmark = pytest.mark.slow
+
 
 def status_shown(page: Browser) -> str | None:
     """The status badge's value, read in the page (the badge is replaced as events arrive)."""

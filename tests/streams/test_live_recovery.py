@@ -16,6 +16,8 @@ from tests.support.services import Stack, start_redis_server
 from tests.support.streams import LiveHLS
 from tests.support.wait import wait_until
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def recovery_stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:

@@ -17,6 +17,8 @@ from tests.support.services import Stack
 from tests.support.streams import HLSServer, Publisher
 from tests.support.wait import wait_until
 
+pytestmark = pytest.mark.slow
+
 SECRET = "pw-s3cret"
 
 
