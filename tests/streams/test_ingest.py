@@ -72,3 +72,13 @@ def test_stop_closes_the_open_segment(stream_clip: Path, tmp_path: Path) -> None
     assert 2 <= len(segs) <= 5 and segs[-1].end_s >= 4.0 and segs[-1].end_s < 12
     assert all(s.end_s > s.start_s for s in segs)  # the segment open at the stop is closed and kept
     assert all(s.path.stat().st_size > 0 for s in segs)
+
+
+def test_max_duration_ends_the_stream(stream_clip: Path, tmp_path: Path) -> None:
+    source = Publisher(stream_clip, loops=10)
+    try:
+        outcome, segs = run(source.url, IngestLimits(2, 4.0, 10, 0.5), tmp_path)
+    finally:
+        source.stop()
+    assert outcome.status == "ended" and "max_duration_s" in outcome.reason  # type: ignore[attr-defined]
+    assert 4.0 <= segs[-1].end_s < 8.0 and [s.index for s in segs] == list(range(len(segs)))
