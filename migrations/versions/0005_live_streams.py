@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("media_deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stop_requested", sa.Boolean(), nullable=False),
         sa.Column("ingest_outcome", sa.String(16), nullable=True),
         sa.Column("segments_done", sa.Integer(), nullable=False),

@@ -17,6 +17,7 @@ from shared.db import scope_for
 from shared.jobs.events import dispatch
 from shared.jobs.lifecycle import expire
 from shared.jobs.work import reconcile
+from shared.streams.service import expire_stream_media
 from shared.streams.work import reconcile_streams
 from shared.webhooks.delivery import sweep
 
@@ -41,6 +42,9 @@ def reconcile_jobs() -> int:
 @app.task(name=TaskName.retention.value, acks_late=True, ignore_result=True)
 def expire_media() -> int:
     report = expire(get_settings())
+    streams = expire_stream_media(get_settings())
+    if streams:
+        log.info("retention: media of %d ended streams deleted", streams)
     if report.jobs or report.uploads or report.idempotency_keys:
         log.info(
             "retention: media of %d jobs (%d objects), %d unused uploads, %d idempotency keys deleted",

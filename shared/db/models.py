@@ -331,6 +331,8 @@ class Stream(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the retention sweep deleted what media of the stream was left (see docs/streams.md).
+    media_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     #: How the ingest finished (ended | failed | stopped); the stream takes this status once its
     #: last segment is scored.

@@ -6,10 +6,10 @@ Torch-free (the API imports it). The work the tasks do is in `shared/streams/wor
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from shared.access.auth import Principal
@@ -22,6 +22,8 @@ from shared.errors import BrokerUnavailable, Conflict, InvalidRequest, NotFound,
 from shared.ids import new_ulid
 from shared.jobs import idempotency
 from shared.jobs.submit import check_metadata
+from shared.storage import get_store
+from shared.storage.keys import stream_prefix
 from shared.streams.schemas import StreamCreate
 from shared.streams.urls import redact, validate_stream_url
 from shared.webhooks.delivery import create_stream_delivery
@@ -304,6 +306,34 @@ def queue_deliveries(ids: list[str]) -> None:
             enqueue(TaskName.deliver_webhook, delivery_id)
         except BrokerUnavailable as exc:  # the webhook sweep queues stored deliveries
             log.warning("webhook not queued (the sweep will retry): %s", exc)
+
+
+def expire_stream_media(settings: Settings, *, now: datetime | None = None, batch: int = 200) -> int:
+    """Retention: media left by streams that ended more than `media_retention_days` ago (a
+    segment's media is normally deleted once scored; one whose scoring failed, or a stream
+    stopped mid-upload, may leave some). Returns how many streams were swept."""
+    store = get_store(settings)
+    now = now or utcnow()
+    cutoff = now - timedelta(days=settings.media_retention_days)
+    sessions = scope_for(settings)
+    with sessions() as s:
+        ids = list(
+            s.execute(
+                select(Stream.id)
+                .where(
+                    Stream.status.in_([st.value for st in StreamStatus if st.is_terminal]),
+                    Stream.media_deleted_at.is_(None),
+                    Stream.ended_at < cutoff,
+                )
+                .order_by(Stream.id)
+                .limit(batch)
+            ).scalars()
+        )
+    for stream_id in ids:
+        store.delete_prefix(stream_prefix(stream_id))
+        with sessions() as s:
+            s.execute(update(Stream).where(Stream.id == stream_id).values(media_deleted_at=now))
+    return len(ids)
 
 
 def scope(settings: Settings, sessions: SessionScope | None = None) -> SessionScope:

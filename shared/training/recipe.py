@@ -35,6 +35,7 @@ from shared.training.bundled import (
 
 VARIANTS: dict[str, tuple[str, ...]] = {"sbi": ("sbi",), "sbi+swap": ("sbi", "swap")}
 
+
 def card_warning(kinds: tuple[str, ...], people: int) -> str:
     """The caution shown with every result of the bundled checkpoint."""
     fakes = "self-blended" if kinds == ("sbi",) else "self-blended and landmark-swapped"

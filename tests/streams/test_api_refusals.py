@@ -154,3 +154,27 @@ def test_hls_redirects_and_playlist_uris_are_vetted(
     assert r.json()["type"] == "/problems/stream-url-refused" and says in r.json()["detail"]
     ok = one_host_api.post("/v1/streams", json={"url": playlist_server + "/ok.m3u8"})
     assert ok.status_code == 201, ok.text
+
+
+def test_retention_sweeps_what_media_an_ended_stream_left(
+    loopback_api: TestClient, embedded_settings: object
+) -> None:
+    from datetime import timedelta
+
+    from shared.db import Stream, scope_for
+    from shared.db.models import utcnow
+    from shared.storage import get_store
+    from shared.streams.service import expire_stream_media
+
+    settings = embedded_settings
+    old = loopback_api.post("/v1/streams", json={"url": "rtsp://127.0.0.1:8554/a"}).json()["id"]
+    recent = loopback_api.post("/v1/streams", json={"url": "rtsp://127.0.0.1:8554/b"}).json()["id"]
+    store = get_store(settings)  # type: ignore[arg-type]
+    for sid in (old, recent):
+        loopback_api.delete(f"/v1/streams/{sid}")
+        store.put_bytes(f"streams/{sid}/000007.mkv", b"left over")
+    with scope_for(settings)() as s:  # type: ignore[arg-type]
+        s.get(Stream, old).ended_at = utcnow() - timedelta(days=8)  # type: ignore[union-attr]
+    assert expire_stream_media(settings) == 1  # type: ignore[arg-type]
+    assert not store.exists(f"streams/{old}/000007.mkv") and store.exists(f"streams/{recent}/000007.mkv")
+    assert expire_stream_media(settings) == 0  # type: ignore[arg-type]  # swept once
