@@ -92,3 +92,25 @@ class LiveHLS:
         stop_process(self.proc, timeout=5)
         self.server.shutdown()
         self.server.server_close()
+
+
+class SRTPublisher:
+    """ffmpeg serving `clip` (looped `loops` extra times, in real time) as MPEG-TS over SRT, in
+    listener mode: the reader calls it as `srt://127.0.0.1:PORT`."""
+
+    def __init__(self, clip: Path, loops: int) -> None:
+        self.port = free_port()
+        self.url = f"srt://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [
+                "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error",
+                "-re", "-stream_loop", str(loops), "-i", str(clip),
+                "-map", "0:v:0", "-c", "copy", "-f", "mpegts", f"{self.url}?mode=listener",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        stop_process(self.proc, timeout=5)
