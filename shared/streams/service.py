@@ -16,7 +16,7 @@ from shared.access.auth import Principal
 from shared.broker import enqueue
 from shared.broker.queues import TaskName
 from shared.config import Settings
-from shared.db import SessionScope, Stream, StreamEvent, StreamSegment, StreamStatus, scope_for
+from shared.db import Stream, StreamEvent, StreamSegment, StreamStatus, scope_for
 from shared.db.models import SegmentStatus, utcnow
 from shared.errors import BrokerUnavailable, Conflict, InvalidRequest, NotFound, RateLimited
 from shared.ids import new_ulid
@@ -334,7 +334,3 @@ def expire_stream_media(settings: Settings, *, now: datetime | None = None, batc
         with sessions() as s:
             s.execute(update(Stream).where(Stream.id == stream_id).values(media_deleted_at=now))
     return len(ids)
-
-
-def scope(settings: Settings, sessions: SessionScope | None = None) -> SessionScope:
-    return sessions or scope_for(settings)
