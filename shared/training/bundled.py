@@ -405,6 +405,19 @@ def train_pairs(
 ) -> tuple[Any, Any, list[dict[str, Any]]]:
     """Train on pairs; keep the weights of the evaluation with the best validation ROC-AUC
     (ties: lower log loss). Returns (model with those weights, network config, history)."""
+    import torch
+
+    threads_before = torch.get_num_threads()
+    torch.set_num_threads(s.threads)
+    try:
+        return _train_pairs(train, val, s, log, metrics_log)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train_pairs(
+    train: PairSet, val: PairSet, s: TrainSettings, log: Callable[[str], None], metrics_log: Path | None
+) -> tuple[Any, Any, list[dict[str, Any]]]:
     import copy
 
     import torch
@@ -414,7 +427,6 @@ def train_pairs(
     from shared.training.metrics import log_loss, roc_auc
 
     torch.manual_seed(s.seed)
-    torch.set_num_threads(s.threads)
     rng = np.random.default_rng(s.seed)
     model, cfg = build_model(s)
     model = model.to(memory_format=torch.channels_last)

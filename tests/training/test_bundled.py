@@ -122,7 +122,7 @@ def test_tiny_training_lifts_validation_auc_on_an_unseen_person() -> None:
         warmup_steps=5,
         max_steps=60,
         eval_every=20,
-        threads=2,
+        threads=1,
         max_minutes=60,
     )
     torch.manual_seed(0)
