@@ -229,6 +229,11 @@ def export_fp16_cmd(src: Path, dst: Path) -> None:
     show_default=True,
     help="Torch threads for training (1: immune to the thread collapse of a loaded 2-core machine).",
 )
+@click.option(
+    "--skip-training",
+    is_flag=True,
+    help="Only calibrate and export the candidate a previous run left in --work.",
+)
 @friendly_errors
 def train_bundled_cmd(
     corpus: Path | None,
@@ -240,6 +245,7 @@ def train_bundled_cmd(
     seed: int,
     workers: int,
     threads: int,
+    skip_training: bool,
 ) -> None:
     """Build the bundled checkpoint from the package-registry face corpus (docs/model.md)."""
     from shared.config import get_settings
@@ -261,6 +267,7 @@ def train_bundled_cmd(
         seed=seed,
         workers=workers,
         threads=threads,
+        skip_training=skip_training,
         log=lambda m: click.echo(m, err=True),
     )
     click.echo(json.dumps(summary, indent=2))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -103,7 +104,7 @@ def make_eval_clip(
         photo, _ = face_swap(photo, pts, load_photo(corpus, donor.image)[0], landmarks[spec.donor], rng)
     image, _ = portrait(photo, box)  # type: ignore[arg-type]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.stem + ".part.mp4")
+    tmp = out.with_name(f"{out.stem}.{os.getpid()}.part.mp4")  # several builders may share a work folder
     make_clip(
         tmp,
         photo_array=np.ascontiguousarray(image),

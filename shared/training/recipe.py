@@ -35,6 +35,7 @@ from shared.training.bundled import (
 
 VARIANTS: dict[str, tuple[str, ...]] = {"sbi": ("sbi",), "sbi+swap": ("sbi", "swap")}
 
+
 def card_warning(kinds: tuple[str, ...], people: int) -> str:
     """The caution shown with every result of the bundled checkpoint."""
     fakes = "self-blended" if kinds == ("sbi",) else "self-blended and landmark-swapped"
@@ -98,21 +99,30 @@ def build_bundled(
     workers: int = 2,
     threads: int = 1,
     calibrate: bool = True,
+    skip_training: bool = False,
     max_fpr: float = 0.05,
     log: Callable[[str], None] = print,
 ) -> dict[str, Any]:
+    """Everything, or with `skip_training` only calibration and export of the candidate a
+    previous run left in `work` (e.g. after an interruption during calibration)."""
     from shared.model.checkpoint import CheckpointMeta, save_checkpoint
-    from shared.training.clips import make_eval_clip, plan_clips, score_clips
-    from shared.training.metrics import binary_metrics, max_fpr_threshold
-    from shared.training.train import export_fp16
+    from shared.training.metrics import binary_metrics
 
     kinds = VARIANTS[variant]
     work.mkdir(parents=True, exist_ok=True)
     by, lms, split = corpus_splits(corpus, work, seed, log)
     counts = {k: {"identities": len({f.identity for f in v}), "faces": len(v)} for k, v in by.items()}
     log(f"splits: {json.dumps(counts)}")
-    rcfg = RenderConfig()
     tag = variant.replace("+", "-")
+    if skip_training:
+        candidate = work / f"run-{tag}-s{seed}" / "candidate.safetensors"
+        if not candidate.is_file():
+            raise FileNotFoundError(f"no trained candidate at {candidate}: run without --skip-training first")
+        cal = calibrate_candidate(
+            corpus, work, candidate, by, lms, variant=variant, seed=seed, max_fpr=max_fpr, log=log
+        )
+        return {"candidate": str(candidate), "splits": counts, "calibration": cal} | export(candidate, out)
+    rcfg = RenderConfig()
     train = _pairs(
         work / f"pairs-train-{tag}-v{views}-s{seed}.npz",
         corpus,
@@ -201,38 +211,73 @@ def build_bundled(
     save_checkpoint(model, meta, candidate)
     summary: dict[str, Any] = {"candidate": str(candidate), "splits": counts, "validation": val_metrics}
     if calibrate:
-        specs = plan_clips(by["calibration"], lms, seed=seed + 2)
-        faces = {f.key: f for fs in by.values() for f in fs}
-        clip_dir = work / "clips" / f"calibration-s{seed}"
-        for spec in specs:
-            make_eval_clip(spec, corpus, faces, lms, clip_dir / f"{spec.name}.mp4")
-        rows = score_clips(specs, clip_dir, candidate, log=log)
-        scored = [
-            r for r in rows if r["probability"] is not None and (variant != "sbi" or r["kind"] != "swap")
-        ]
-        y = np.array([r["label"] for r in scored])
-        p = np.array([r["probability"] for r in scored], dtype=float)
-        threshold = max_fpr_threshold(y, p, max_fpr)
-        cal = binary_metrics(y, p, threshold).to_dict()
-        meta = meta.model_copy(
-            update={
-                "threshold": round(threshold, 4),
-                "metrics": meta.metrics
-                | {
-                    "calibration": {
-                        "what": f"4 s 720p H.264 clips through the whole pipeline: {counts['calibration']['identities']} "
-                        f"calibration identities, fakes of kinds {sorted({r['kind'] for r in scored if r['label']})}; "
-                        f"threshold: the lowest with false-positive rate <= {max_fpr} on these reals",
-                        "videos": cal,
-                    }
-                },
-            }
+        summary["calibration"] = calibrate_candidate(
+            corpus, work, candidate, by, lms, variant=variant, seed=seed, max_fpr=max_fpr, log=log
         )
-        (run / "calibration.json").write_text(json.dumps(rows, indent=1))
-        summary["calibration"] = cal
-        save_checkpoint(model, meta, candidate)
+    return summary | export(candidate, out)
+
+
+def calibrate_candidate(
+    corpus: Path,
+    work: Path,
+    candidate: Path,
+    by: dict[str, list[CorpusFace]],
+    lms: dict[str, np.ndarray],
+    *,
+    variant: str,
+    seed: int = 0,
+    max_fpr: float = 0.05,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Score the calibration people's clips with `candidate` through the whole pipeline and
+    write the threshold (and what it was fitted on) into its card. The `sbi` variant's
+    threshold is fitted on real and self-blend clips only (swaps are its cross-method test)."""
+    from shared.model.card import read_meta
+    from shared.model.checkpoint import update_meta
+    from shared.training.clips import make_eval_clip, plan_clips, score_clips
+    from shared.training.metrics import binary_metrics, max_fpr_threshold, roc_auc
+
+    specs = plan_clips(by["calibration"], lms, seed=seed + 2)
+    faces = {f.key: f for fs in by.values() for f in fs}
+    clip_dir = work / "clips" / f"calibration-s{seed}"
+    for spec in specs:
+        make_eval_clip(spec, corpus, faces, lms, clip_dir / f"{spec.name}.mp4")
+    rows = score_clips(specs, clip_dir, candidate, log=log)
+    (candidate.parent / "calibration.json").write_text(json.dumps(rows, indent=1))
+    kinds = VARIANTS[variant]
+    scored = [r for r in rows if r["probability"] is not None and (r["label"] == 0 or r["kind"] in kinds)]
+    y = np.array([r["label"] for r in scored])
+    p = np.array([r["probability"] for r in scored], dtype=float)
+    threshold = max_fpr_threshold(y, p, max_fpr)
+    cal = binary_metrics(y, p, threshold).to_dict()
+    every = [r for r in rows if r["probability"] is not None]
+    cal["roc_auc_all_fakes"] = roc_auc(
+        np.array([r["label"] for r in every]), np.array([r["probability"] for r in every], dtype=float)
+    )
+    people = len({r["identity"] for r in rows})
+    meta = read_meta(candidate)
+    update_meta(
+        candidate,
+        threshold=round(threshold, 4),
+        metrics=meta.metrics
+        | {
+            "calibration": {
+                "what": f"4 s 720p H.264 clips through the whole pipeline: {people} calibration identities, "
+                f"fakes of kinds {sorted({r['kind'] for r in scored if r['label']})}; threshold: the lowest with "
+                f"false-positive rate <= {max_fpr} on these reals",
+                "videos": cal,
+            }
+        },
+    )
+    return cal
+
+
+def export(candidate: Path, out: Path) -> dict[str, Any]:
+    """The fp16 copy of the calibrated candidate that ships."""
+    from shared.model.card import read_meta
+    from shared.training.train import export_fp16
+
     export_fp16(candidate, out)
-    summary["out"] = str(out)
-    summary["threshold"] = meta.threshold
-    (run / "summary.json").write_text(json.dumps(summary, indent=2))
+    summary = {"out": str(out), "threshold": read_meta(out).threshold}
+    (candidate.parent / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary
