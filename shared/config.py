@@ -246,10 +246,55 @@ class Settings(BaseSettings):
         24 * 3600, ge=0, description="After a secret rotation, the previous secret also signs for this long."
     )
 
+    # --- live streams (docs/streams.md) -------------------------------------------------
+    stream_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs a stream URL may resolve to even though they are private/loopback/link-local (comma"
+        " separated). Empty: only public addresses (the same guard as webhooks).",
+    )
+    stream_segment_seconds: float = Field(
+        4.0, gt=0.5, le=60, description="Default segment length of a stream."
+    )
+    stream_max_duration_s: float = Field(
+        12 * 3600.0, gt=0, description="Cap on a stream's `max_duration_s` (default per stream: 3600)."
+    )
+    stream_silence_timeout_s: float = Field(
+        30.0,
+        gt=0,
+        description="A stream that delivers no segment for this long (reconnecting) ends `failed`.",
+    )
+    stream_reconnect_backoff_s: float = Field(
+        1.0, gt=0, description="First delay before reconnecting a dropped stream; doubles up to 10x."
+    )
+    stream_rolling_window: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="The rolling verdict is the mean of the last N scored segments with faces.",
+    )
+    stream_alert_hysteresis: float = Field(
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="After an alert, the rolling probability must fall this far below the threshold before"
+        " another alert can fire (one alert per episode).",
+    )
+    stream_heartbeat_s: float = Field(
+        5.0, gt=0, description="How often a live ingest touches its stream row."
+    )
+    stream_stale_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="A live stream whose ingest has not beaten for this long is resumed by the reconciler.",
+    )
+    max_live_streams_per_tenant: int = Field(
+        10, ge=0, description="Connecting + live streams a tenant may have at once (0 = no cap)."
+    )
+
     log_format: Literal["text", "json"] = Field("text", description="json in production.")
     log_level: str = Field("INFO", description="Python log level.")
 
-    @field_validator("webhook_allowed_networks", mode="before")
+    @field_validator("webhook_allowed_networks", "stream_allowed_networks", mode="before")
     @classmethod
     def _split_networks(cls, v: object) -> object:
         if isinstance(v, str):
@@ -261,7 +306,7 @@ class Settings(BaseSettings):
             return [part.strip() for part in v.split(",") if part.strip()]
         return v
 
-    @field_validator("webhook_allowed_networks", mode="after")
+    @field_validator("webhook_allowed_networks", "stream_allowed_networks", mode="after")
     @classmethod
     def _check_networks(cls, v: list[str]) -> list[str]:
         import ipaddress

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 
 from services.api import console, problems
 from services.api.metrics import HTTP_DURATION, HTTP_REQUESTS
-from services.api.routes import deliveries, evidence, info, jobs, ops, uploads
+from services.api.routes import deliveries, evidence, info, jobs, ops, streams, uploads
 from shared.access.ratelimit import RateLimiter
 from shared.config import Settings, get_settings
 from shared.logging import configure_logging
@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(jobs.router)
     app.include_router(uploads.router)
+    app.include_router(streams.router)
     app.include_router(deliveries.router)
     app.include_router(evidence.router)
     app.include_router(info.router)

@@ -229,7 +229,14 @@ def _print_job(job: dict[str, Any], as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=False)
+@click.option(
+    "--stream",
+    "stream_url",
+    default=None,
+    help="Watch this live stream URL instead of uploading a FILE (docs/streams.md); with --wait,"
+    " print its segments and alerts as they are scored.",
+)
 @server_option
 @key_option
 @click.option("--callback-url", default=None, help="Where job.* webhooks are sent.")
@@ -247,7 +254,8 @@ def _print_job(job: dict[str, Any], as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the job as JSON.")
 @friendly_errors
 def submit(
-    file: Path,
+    file: Path | None,
+    stream_url: str | None,
     server: str,
     api_key: str | None,
     callback_url: str | None,
@@ -258,13 +266,19 @@ def submit(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Submit FILE to a running DeepfakeStream server."""
+    """Submit FILE (or, with --stream URL, a live stream) to a running DeepfakeStream server."""
     meta = None
     if metadata:
         try:
             meta = json.loads(metadata)
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--metadata") from exc
+    if (file is None) == (stream_url is None):
+        raise click.UsageError("give either FILE or --stream URL")
+    if stream_url is not None:
+        _submit_stream(stream_url, server, api_key, callback_url, meta, idempotency_key, wait, as_json)
+        return
+    assert file is not None
     with _client(server, api_key) as client:
         job = client.submit(
             file,
@@ -277,6 +291,40 @@ def submit(
             job = client.wait(job["id"], timeout=timeout)
     _print_job(job, as_json)
     if wait and job["status"] != "completed":
+        raise SystemExit(1)
+
+
+def _submit_stream(
+    url: str,
+    server: str,
+    api_key: str | None,
+    callback_url: str | None,
+    metadata: dict[str, Any] | None,
+    idempotency_key: str | None,
+    wait: bool,
+    as_json: bool,
+) -> None:
+    from services.cli.streams import render_event
+
+    with _client(server, api_key) as client:
+        stream = client.create_stream(
+            url, callback_url=callback_url, metadata=metadata, idempotency_key=idempotency_key
+        )
+        if not wait:
+            click.echo(
+                json.dumps(stream, indent=2) if as_json else f"stream {stream['id']}: {stream['status']}"
+            )
+            return
+        click.echo(f"stream {stream['id']}: watching {stream['url']}", err=True)
+        final = None
+        for event in client.stream_events(stream["id"]):
+            if as_json:
+                click.echo(json.dumps({"event": event["event"], "id": event["id"], **event["data"]}))
+            else:
+                click.echo(render_event(event["event"], event["data"]))
+            if event["event"] == "status":
+                final = event["data"]["status"]
+    if final == "failed":
         raise SystemExit(1)
 
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import click
 
-from services.cli import data, integrator, provenance, training
+from services.cli import data, integrator, provenance, streams, training
 from services.cli.common import friendly_errors
 
 
@@ -368,6 +368,21 @@ def serve(host: str, port: int, detect_workers: int) -> None:
                 "cpu@%h",
             ],
         ),
+        (
+            "worker-ingest",
+            [
+                *me,
+                "worker",
+                "--queues",
+                "ingest",
+                "--pool",
+                "threads",
+                "--concurrency",
+                "4",
+                "--name",
+                "ingest@%h",
+            ],
+        ),
         ("beat", [*me, "beat"]),
     ]
     for i in range(detect_workers):
@@ -443,6 +458,7 @@ training.register(cli)
 integrator.register(cli)
 data.register(cli)
 provenance.register(cli)
+streams.register(cli)
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from shared.db import scope_for
 from shared.jobs.events import dispatch
 from shared.jobs.lifecycle import expire
 from shared.jobs.work import reconcile
+from shared.streams.service import expire_stream_media
+from shared.streams.work import reconcile_streams
 from shared.webhooks.delivery import sweep
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 def reconcile_jobs() -> int:
     settings = get_settings()
     todo = reconcile(settings)
+    todo.tasks += reconcile_streams(settings)
     with scope_for(settings)() as s:
         todo.tasks += [(TaskName.deliver_webhook, (delivery_id,)) for delivery_id in sweep(s, settings)]
     dispatch(todo.tasks, todo.finished, settings)
@@ -39,6 +42,9 @@ def reconcile_jobs() -> int:
 @app.task(name=TaskName.retention.value, acks_late=True, ignore_result=True)
 def expire_media() -> int:
     report = expire(get_settings())
+    streams = expire_stream_media(get_settings())
+    if streams:
+        log.info("retention: media of %d ended streams deleted", streams)
     if report.jobs or report.uploads or report.idempotency_keys:
         log.info(
             "retention: media of %d jobs (%d objects), %d unused uploads, %d idempotency keys deleted",

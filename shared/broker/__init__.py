@@ -25,6 +25,7 @@ TASK_MODULES = [
     "services.aggregator.tasks",
     "services.webhooks.tasks",
     "services.maintenance.tasks",
+    "services.streams.tasks",
 ]
 
 

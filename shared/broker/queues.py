@@ -2,7 +2,8 @@
 
 One queue per kind of resource so each scales on its own: `segment` (CPU, ffmpeg), `detect`
 (GPU, prefetch 1, long visibility timeout), `aggregate` (light), `webhooks` (I/O, retries),
-`maintenance` (reconciler, retention). No broker priorities on `detect`: Redis priorities
+`maintenance` (reconciler, retention),
+`ingest` (one long task per live stream, CPU and network). No broker priorities on `detect`: Redis priorities
 split a queue into several lists and break queue-length autoscaling.
 """
 
@@ -17,6 +18,7 @@ class Queue(enum.StrEnum):
     aggregate = "aggregate"
     webhooks = "webhooks"
     maintenance = "maintenance"
+    ingest = "ingest"
 
 
 class TaskName(enum.StrEnum):
@@ -26,6 +28,8 @@ class TaskName(enum.StrEnum):
     deliver_webhook = "dfs.webhooks.deliver"
     reconcile = "dfs.maintenance.reconcile"
     retention = "dfs.maintenance.retention"
+    stream_ingest = "dfs.streams.ingest"
+    stream_detect = "dfs.streams.detect"
 
 
 ROUTES: dict[TaskName, Queue] = {
@@ -35,6 +39,8 @@ ROUTES: dict[TaskName, Queue] = {
     TaskName.deliver_webhook: Queue.webhooks,
     TaskName.reconcile: Queue.maintenance,
     TaskName.retention: Queue.maintenance,
+    TaskName.stream_ingest: Queue.ingest,
+    TaskName.stream_detect: Queue.detect,
 }
 
 #: Tasks of a job's pipeline: their ids are derived from their arguments so that cancelling a

@@ -222,7 +222,9 @@ class WebhookDelivery(Base):
     __table_args__ = (UniqueConstraint("job_id", "event_type", name="uq_webhook_deliveries_job_event"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    #: The job whose event this is; None for a stream's event (then `stream_id` is set).
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    stream_id: Mapped[str | None] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(40))
     url: Mapped[str] = mapped_column(Text)
@@ -268,6 +270,8 @@ class IdempotencyKey(Base):
     state: Mapped[str] = mapped_column(String(16), default="in_flight")  # in_flight | done
     fingerprint: Mapped[str | None] = mapped_column(String(64))
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    #: Set instead of job_id when the key was used on POST /v1/streams.
+    stream_id: Mapped[str | None] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"))
     locked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -286,3 +290,95 @@ class Upload(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+
+
+class StreamStatus(enum.StrEnum):
+    connecting = "connecting"
+    live = "live"
+    ended = "ended"  # the source stopped or max_duration_s was reached
+    failed = "failed"
+    stopped = "stopped"  # DELETE /v1/streams/{id}
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (StreamStatus.ended, StreamStatus.failed, StreamStatus.stopped)
+
+
+class Stream(Base):
+    """A live source watched by one ingest task; its segments are scored as they close."""
+
+    __tablename__ = "streams"
+    __table_args__ = (
+        Index("ix_streams_tenant_id_id", "tenant_id", "id"),
+        Index("ix_streams_status_heartbeat_at", "status", "heartbeat_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), default="local")
+    status: Mapped[str] = mapped_column(String(16), default=StreamStatus.connecting.value)
+    #: As submitted (credentials included: ffmpeg needs them); never shown, see `url_redacted`.
+    url: Mapped[str] = mapped_column(Text)
+    url_redacted: Mapped[str] = mapped_column(Text)
+    callback_url: Mapped[str | None] = mapped_column(Text)
+    callback_disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    segment_seconds: Mapped[float] = mapped_column(Float)
+    max_duration_s: Mapped[float] = mapped_column(Float)
+    #: None: the threshold of the model that scores the segments.
+    alert_threshold: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the retention sweep deleted what media of the stream was left (see docs/streams.md).
+    media_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: How the ingest finished (ended | failed | stopped); the stream takes this status once its
+    #: last segment is scored.
+    ingest_outcome: Mapped[str | None] = mapped_column(String(16))
+    segments_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Seconds of the stream already cut into segments (a resumed ingest continues from here).
+    ingested_s: Mapped[float] = mapped_column(Float, default=0.0)
+    next_index: Mapped[int] = mapped_column(Integer, default=0)
+    rolling: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    #: Inside an alert episode (the rolling probability crossed the threshold and has not fallen back).
+    alert_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    alerts: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StreamSegment(Base):
+    __tablename__ = "stream_segments"
+    __table_args__ = (UniqueConstraint("stream_id", "index", name="uq_stream_segments_stream_id_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream_id: Mapped[str] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    object_key: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=SegmentStatus.pending.value)
+    probability: Mapped[float | None] = mapped_column(Float)
+    faces: Mapped[int | None] = mapped_column(Integer)
+    frames_sampled: Mapped[int | None] = mapped_column(Integer)
+    timings: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class StreamEvent(Base):
+    """The server-sent events of a stream, numbered 1, 2, ... (`id:` of SSE, `Last-Event-ID`)."""
+
+    __tablename__ = "stream_events"
+    __table_args__ = (UniqueConstraint("stream_id", "seq", name="uq_stream_events_stream_id_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream_id: Mapped[str] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16))  # segment | alert | status
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

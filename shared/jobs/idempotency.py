@@ -1,4 +1,4 @@
-"""`Idempotency-Key` for POST /v1/jobs (IETF httpapi idempotency-key-header draft).
+"""`Idempotency-Key` for POST /v1/jobs and POST /v1/streams (IETF httpapi idempotency-key-header draft).
 
 The key is claimed (row `in_flight`) before the body is read, so a concurrent duplicate sees
 it at once and gets 409 instead of starting a second upload. The request's fingerprint (a
@@ -35,6 +35,8 @@ class Claim:
     state: Literal["new", "in_flight", "done"]
     fingerprint: str | None = None
     job_id: str | None = None
+    #: The stream the key made (POST /v1/streams uses the same keys, per tenant).
+    stream_id: str | None = None
 
 
 def validate_key(raw: str | None) -> str | None:
@@ -64,6 +66,7 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
         "state": "in_flight",
         "fingerprint": None,
         "job_id": None,
+        "stream_id": None,
         "locked_at": now,
         "created_at": now,
         "expires_at": now + timedelta(seconds=settings.idempotency_ttl_s),
@@ -93,7 +96,7 @@ def claim_key(tenant_id: str, key: str, settings: Settings) -> Claim:
             return Claim("new")
         if row.state == "in_flight":
             return Claim("in_flight")
-        return Claim("done", row.fingerprint, row.job_id)
+        return Claim("done", row.fingerprint, row.job_id, row.stream_id)
 
 
 def _locked(session: Session, tenant_id: str, key: str) -> IdempotencyKey | None:
@@ -109,6 +112,15 @@ def complete_key(session: Session, tenant_id: str, key: str, digest: str, job_id
         update(IdempotencyKey)
         .where(IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key)
         .values(state="done", fingerprint=digest, job_id=job_id)
+    )
+
+
+def complete_stream_key(session: Session, tenant_id: str, key: str, digest: str, stream_id: str) -> None:
+    """Bind the key to the stream it created (inside the transaction that inserts the stream)."""
+    session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.tenant_id == tenant_id, IdempotencyKey.key == key)
+        .values(state="done", fingerprint=digest, stream_id=stream_id)
     )
 
 

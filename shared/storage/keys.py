@@ -34,3 +34,12 @@ def face_artifact_keys(job_id: str, segment: int, frame: int, face: int) -> tupl
     """(thumbnail, heatmap overlay) keys of one scored face."""
     stem = f"{artifact_prefix(job_id)}faces/{segment:05d}-{frame:03d}-{face}"
     return f"{stem}.jpg", f"{stem}-heatmap.jpg"
+
+
+def stream_prefix(stream_id: str) -> str:
+    return f"streams/{stream_id}/"
+
+
+def stream_segment_key(stream_id: str, index: int) -> str:
+    """A live stream's closed segment, kept until it is scored."""
+    return f"{stream_prefix(stream_id)}{index:06d}.mkv"

@@ -26,7 +26,15 @@ from sqlalchemy.orm import Session
 from shared.access.tenants import ensure_tenant, signing_secrets
 from shared.config import Settings
 from shared.db.engine import scope_for
-from shared.db.models import DeliveryStatus, Job, JobStatus, WebhookAttempt, WebhookDelivery, utcnow
+from shared.db.models import (
+    DeliveryStatus,
+    Job,
+    JobStatus,
+    Stream,
+    WebhookAttempt,
+    WebhookDelivery,
+    utcnow,
+)
 from shared.db.repo import dialect_insert
 from shared.errors import Conflict, NotFound
 from shared.ids import new_ulid
@@ -94,11 +102,50 @@ def create_delivery(session: Session, job: Job, data: Mapping[str, Any], setting
     return row.id if row.status == DeliveryStatus.pending.value else None
 
 
+def create_stream_delivery(
+    session: Session, stream: Stream, event_type: str, data: Mapping[str, Any], settings: Settings
+) -> str | None:
+    """A delivery of one stream event (`stream.alert`, `stream.ended`, `stream.failed`): the
+    caller creates each event once (in the transaction that decided it). Its id, or None without
+    a callback or when the callback was disabled by a 410."""
+    if not stream.callback_url or stream.callback_disabled_at is not None:
+        return None
+    ensure_tenant(session, stream.tenant_id)
+    now = utcnow()
+    delivery = WebhookDelivery(
+        id=new_message_id(),
+        job_id=None,
+        stream_id=stream.id,
+        tenant_id=stream.tenant_id,
+        event_type=event_type,
+        url=stream.callback_url,
+        payload=event_payload(event_type, data, now),
+        status=DeliveryStatus.pending.value,
+        attempts=0,
+        attempt_limit=settings.webhook_max_attempts,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(delivery)
+    session.flush()
+    return delivery.id
+
+
 def deliveries_of(session: Session, job_id: str) -> list[WebhookDelivery]:
     return list(
         session.execute(
             select(WebhookDelivery)
             .where(WebhookDelivery.job_id == job_id)
+            .order_by(WebhookDelivery.created_at)
+        ).scalars()
+    )
+
+
+def stream_deliveries_of(session: Session, stream_id: str) -> list[WebhookDelivery]:
+    return list(
+        session.execute(
+            select(WebhookDelivery)
+            .where(WebhookDelivery.stream_id == stream_id)
             .order_by(WebhookDelivery.created_at)
         ).scalars()
     )
@@ -110,12 +157,13 @@ def deliveries_of(session: Session, job_id: str) -> list[WebhookDelivery]:
 @dataclass
 class Claim:
     delivery_id: str
-    job_id: str
+    job_id: str | None
     number: int
     url: str
     body: bytes
     secrets: list[str]
     callback_disabled: bool
+    stream_id: str | None = None
 
 
 @dataclass
@@ -164,7 +212,11 @@ def claim(delivery_id: str, session: Session) -> Claim | None:
         .execution_options(populate_existing=True)
     ).scalar_one()
     session.add(WebhookAttempt(delivery_id=delivery_id, number=delivery.attempts, started_at=now))
-    job = session.get(Job, delivery.job_id)
+    owner: Job | Stream | None
+    if delivery.stream_id is not None:
+        owner = session.get(Stream, delivery.stream_id)
+    else:
+        owner = session.get(Job, delivery.job_id)
     tenant = ensure_tenant(session, delivery.tenant_id)
     return Claim(
         delivery_id=delivery_id,
@@ -173,7 +225,8 @@ def claim(delivery_id: str, session: Session) -> Claim | None:
         url=delivery.url,
         body=delivery.payload.encode("utf-8"),
         secrets=signing_secrets(tenant, now),
-        callback_disabled=job is None or job.callback_disabled_at is not None,
+        callback_disabled=owner is None or owner.callback_disabled_at is not None,
+        stream_id=delivery.stream_id,
     )
 
 
@@ -270,7 +323,10 @@ def record(session: Session, c: Claim, r: Response, settings: Settings) -> Outco
         status = DeliveryStatus.succeeded
     elif r.status_code == 410:
         status = DeliveryStatus.disabled
-        disable_callback(session, c.job_id, now)
+        if c.stream_id is not None:
+            disable_stream_callback(session, c.stream_id, now)
+        elif c.job_id is not None:
+            disable_callback(session, c.job_id, now)
     elif r.refused or delivery.attempts >= delivery.attempt_limit:
         status = DeliveryStatus.failed
     else:
@@ -294,6 +350,16 @@ def disable_callback(session: Session, job_id: str, now: datetime) -> None:
     session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.job_id == job_id, WebhookDelivery.status == DeliveryStatus.pending.value)
+        .values(status=DeliveryStatus.disabled.value, next_attempt_at=None, updated_at=now)
+    )
+
+
+def disable_stream_callback(session: Session, stream_id: str, now: datetime) -> None:
+    """The receiver said 410 Gone to a stream event: stop that stream's pending events."""
+    session.execute(update(Stream).where(Stream.id == stream_id).values(callback_disabled_at=now))
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.stream_id == stream_id, WebhookDelivery.status == DeliveryStatus.pending.value)
         .values(status=DeliveryStatus.disabled.value, next_attempt_at=None, updated_at=now)
     )
 

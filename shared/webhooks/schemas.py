@@ -22,7 +22,9 @@ class AttemptPublic(BaseModel):
 
 class DeliveryPublic(BaseModel):
     id: str = Field(description="The `webhook-id` header: the same on every attempt of this event.")
-    type: Literal["job.completed", "job.failed", "job.cancelled"]
+    type: Literal[
+        "job.completed", "job.failed", "job.cancelled", "stream.alert", "stream.ended", "stream.failed"
+    ]
     url: str
     status: Literal["pending", "sending", "succeeded", "failed", "disabled"]
     max_attempts: int

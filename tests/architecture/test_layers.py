@@ -40,6 +40,10 @@ ALLOWED: dict[str, set[str]] = {
     | {"shared.media", "shared.storage", "shared.db", "shared.broker", "shared.model", "shared.pipeline"}
     | {"shared.provenance"}
     | {"shared.access", "shared.webhooks"},
+    # Live streams: the job domain's neighbour (jobs.submit's metadata rule, the same pipeline).
+    "shared.streams": FOUNDATIONS
+    | {"shared.media", "shared.storage", "shared.db", "shared.broker", "shared.model", "shared.pipeline"}
+    | {"shared.access", "shared.webhooks", "shared.jobs"},
     "shared.client": FOUNDATIONS | {"shared.webhooks.signing"},
     "shared.webhooks.signing": set(),
 }
@@ -51,7 +55,7 @@ ALLOWED |= {
     "services.worker": SHARED_FOR_SERVICES,
     "services.cli": set(ALLOWED) | {"services.api", "services.worker"},
 }
-for tasks in ("segmenter", "detector", "aggregator", "webhooks", "maintenance"):
+for tasks in ("segmenter", "detector", "aggregator", "webhooks", "maintenance", "streams"):
     ALLOWED[f"services.{tasks}"] = SHARED_FOR_SERVICES | WORKER_SHELLS
 
 

@@ -34,6 +34,7 @@ TOP_LEVEL = {
     "job",  # integrators and operators
     "data",  # face corpus
     "provenance",  # C2PA Content Credentials
+    "watch",  # live streams, in process
 }
 
 

@@ -25,7 +25,7 @@ from tests.support.services import REPO_ROOT
 
 COMPOSE = REPO_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = REPO_ROOT / ".env.example"
-WORKERS = ("segmenter", "detector", "detector-gpu", "aggregator", "webhooks")
+WORKERS = ("segmenter", "detector", "detector-gpu", "aggregator", "webhooks", "ingest")
 OURS = ("migrate", "api", *WORKERS, "beat")
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -32,7 +32,7 @@ from tests.support.services import REPO_ROOT
 KUBERNETES_VERSIONS = ("1.27.0", "1.37.0")  # Chart.yaml's kubeVersion floor, the newest schemas
 SCHEMAS = Path(__file__).parent / "schemas"
 FULL = "dfs-deepfakestream"  # release "dfs"
-WORKERS = ("segmenter", "detector", "aggregator", "webhooks")
+WORKERS = ("segmenter", "detector", "aggregator", "webhooks", "ingest")
 
 IN_CLUSTER = {
     "postgresql": {"enabled": True, "password": "pg-secret"},

@@ -136,3 +136,79 @@ export async function objectUrl(path, signal) {
   const res = await request(path, { signal, headers: { Accept: "image/*" } });
   return URL.createObjectURL(await res.blob());
 }
+
+/** POST/DELETE with a JSON body (or none); resolves to the parsed answer. */
+export async function sendJSON(path, method, body) {
+  let res;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: authHeaders(body === undefined ? {} : { "Content-Type": "application/json" }),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, NETWORK_PROBLEM);
+  }
+  if (!res.ok) {
+    const problem = await readProblem(res);
+    if (res.status === 401) unauthorized(problem);
+    throw new ApiError(res.status, problem);
+  }
+  return res.status === 204 ? null : res.json();
+}
+
+/**
+ * Server-sent events of a live stream, read with fetch() (EventSource cannot send the API key).
+ * onEvent({id, event, data}) per event; a dropped connection is resumed with Last-Event-ID.
+ * Returns a function that stops listening. onEnd() runs after the stream's final event.
+ */
+export function streamEvents(streamId, { onEvent, onEnd, onError }) {
+  const controller = new AbortController();
+  let last = 0;
+  let stopped = false;
+  const run = async () => {
+    while (!stopped) {
+      try {
+        const res = await request(`/v1/streams/${encodeURIComponent(streamId)}/events`, {
+          signal: controller.signal,
+          headers: { Accept: "text/event-stream", "Last-Event-ID": String(last) },
+        });
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = "";
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let cut;
+          while ((cut = buffer.indexOf("\n\n")) >= 0) {
+            const block = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const fields = {};
+            for (const line of block.split("\n")) {
+              if (!line || line.startsWith(":")) continue;
+              const at = line.indexOf(":");
+              fields[line.slice(0, at)] = line.slice(at + 1).replace(/^ /, "");
+            }
+            if (!fields.event) continue;
+            last = Number(fields.id) || last;
+            onEvent({ id: last, event: fields.event, data: JSON.parse(fields.data) });
+          }
+        }
+        if (onEnd) onEnd();
+        return; // the server ends the response after the final status
+      } catch (err) {
+        if (stopped || (err && err.name === "AbortError")) return;
+        if (onError) onError(err);
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500) return;
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  };
+  run();
+  return () => {
+    stopped = true;
+    controller.abort();
+  };
+}

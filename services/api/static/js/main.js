@@ -6,6 +6,8 @@ import { clear, h } from "./dom.js";
 import { mountJob } from "./views/job.js";
 import { mountJobs } from "./views/jobs.js";
 import { mountSignIn } from "./views/signin.js";
+import { mountStream } from "./views/stream.js";
+import { mountStreams } from "./views/streams.js";
 import { mountUpload } from "./views/upload.js";
 
 const main = document.getElementById("main");
@@ -20,6 +22,8 @@ const ROUTES = [
   { name: "signin", pattern: /^#\/signin(?:\?(.*))?$/, mount: mountSignIn, public: true },
   { name: "job", pattern: /^#\/jobs\/([0-9A-Za-z]{1,64})$/, mount: mountJob },
   { name: "jobs", pattern: /^#\/jobs(?:\?(.*))?$/, mount: mountJobs },
+  { name: "stream", pattern: /^#\/streams\/([0-9A-Za-z]{1,64})$/, mount: mountStream },
+  { name: "streams", pattern: /^#\/streams$/, mount: mountStreams },
   { name: "upload", pattern: /^(?:#\/?)?$/, mount: mountUpload },
 ];
 
@@ -53,7 +57,10 @@ function setTitle(title) {
 
 function markNav(name) {
   for (const link of document.querySelectorAll("[data-nav]")) {
-    const active = link.dataset.nav === name || (name === "job" && link.dataset.nav === "jobs");
+    const active =
+      link.dataset.nav === name ||
+      (name === "job" && link.dataset.nav === "jobs") ||
+      (name === "stream" && link.dataset.nav === "streams");
     if (active) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
