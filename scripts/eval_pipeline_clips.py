@@ -58,8 +58,8 @@ def main() -> None:
     from shared.config import Settings
     from shared.media.samples import make_clip
     from shared.pipeline.runner import analyze_file
-    from shared.training.photos import offline_photo
     from shared.training.metrics import binary_metrics
+    from shared.training.photos import offline_photo
 
     settings = Settings(checkpoint=args.checkpoint)
     rng = np.random.default_rng(2026)

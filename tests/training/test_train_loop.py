@@ -14,8 +14,8 @@ from PIL import Image
 from shared.model.checkpoint import load_checkpoint, read_meta
 from shared.training.datasets import FAKE, REAL
 from shared.training.datasets.selfblend import BlendConfig, self_blend
-from shared.training.photos import offline_photo, random_view
 from shared.training.extract import FaceRecord, write_index
+from shared.training.photos import offline_photo, random_view
 from shared.training.train import TrainConfig, train
 
 SIZE = 96
