@@ -19,6 +19,7 @@ from shared.storage import ObjectStore, get_store
 #: A job id in a URL path: checked to be a ULID before anything queries it (a malformed id,
 #: a NUL byte included, is a 422, never a database error).
 JobIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The job's id (a ULID).")]
+StreamIdPath = Annotated[str, Path(pattern=ULID_PATTERN, description="The stream's id (a ULID).")]
 
 
 def get_app_settings(request: Request) -> Settings:

@@ -142,6 +142,14 @@ def test_the_job_list_stays_readable(api: httpx.Client, face_image: Path) -> Non
         ("GET", "/v1/jobs", {"cursor": "\x00"}),
         ("GET", "/v1/jobs", {"cursor": "01J\x00"}),
         ("GET", "/v1/jobs/%27%20OR%201%3D1--", None),
+        # the same rules for live streams (found by schemathesis once both landed)
+        ("GET", "/v1/streams/a%00", None),
+        ("DELETE", "/v1/streams/a%00", None),
+        ("GET", "/v1/streams/a%00/segments", None),
+        ("GET", "/v1/streams/a%00/deliveries", None),
+        ("GET", "/v1/streams/a%00/events", None),
+        ("GET", "/v1/streams", {"cursor": "\U0003fe7bA\u00c2\u00c1oT\x00"}),
+        ("GET", "/v1/streams", {"cursor": "\x00"}),
     ],
 )
 def test_malformed_ids_are_422_before_any_query(
@@ -212,7 +220,12 @@ def test_a_10000_character_filename_is_a_400(api: httpx.Client, s3: Minio, face_
 
 
 def test_a_body_that_is_not_json_is_a_400_problem(api: httpx.Client) -> None:
-    for path in ("/v1/uploads", "/v1/jobs/01JXXXXXXXXXXXXXXXXXXXXXXX/deliveries/redeliver", "/v1/jobs"):
+    for path in (
+        "/v1/uploads",
+        "/v1/jobs/01JXXXXXXXXXXXXXXXXXXXXXXX/deliveries/redeliver",
+        "/v1/jobs",
+        "/v1/streams",
+    ):
         r = api.post(path, content=b"{not json", headers={"content-type": "application/json"})
         assert r.status_code in (400, 422), (path, r.text)
         assert_problem(r, r.status_code)
@@ -327,6 +340,10 @@ def test_openapi_documents_the_problems_these_routes_answer(api: httpx.Client) -
     assert "400" in paths["/v1/uploads"]["post"]["responses"]
     assert "400" in paths["/v1/jobs"]["post"]["responses"]
     assert "400" in paths["/v1/jobs/{job_id}/deliveries/redeliver"]["post"]["responses"]
+    assert "400" in paths["/v1/streams"]["post"]["responses"]
+    for path in ("/v1/streams/{stream_id}", "/v1/streams/{stream_id}/deliveries"):
+        for op in paths[path].values():
+            assert "422" in op["responses"], path  # a malformed stream id
     assert "404" in paths["/problems/{slug}"]["get"]["responses"]
     delete = paths["/v1/jobs/{job_id}"]["delete"]["responses"]
     assert "application/problem+json" in delete["422"]["content"]

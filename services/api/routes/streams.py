@@ -14,10 +14,11 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 
-from services.api.deps import PrincipalDep, SessionDep, SettingsDep
+from services.api.deps import PrincipalDep, SessionDep, SettingsDep, StreamIdPath
 from services.api.problems import problem_responses
 from shared.config import Settings
 from shared.db import StreamStatus, scope_for
+from shared.ids import ULID_PATTERN
 from shared.jobs import idempotency
 from shared.streams import service
 from shared.streams.schemas import StreamCreate, StreamList, StreamPublic, StreamSegmentList
@@ -35,7 +36,7 @@ POLL_S = 0.5
     "/streams",
     status_code=201,
     response_model=StreamPublic,
-    responses=problem_responses(409, 422, 429, 503),
+    responses=problem_responses(400, 409, 422, 429, 503),
     summary="Watch a live stream (RTSP, RTMP, SRT, HLS, MPEG-TS over HTTP)",
 )
 def create_stream(
@@ -63,10 +64,10 @@ def create_stream(
 @router.get(
     "/streams/{stream_id}",
     response_model=StreamPublic,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
     summary="Get a stream",
 )
-def get_stream(stream_id: str, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def get_stream(stream_id: StreamIdPath, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     return service.stream_public(service.get_stream(session, stream_id, principal.tenant_id))
 
 
@@ -82,7 +83,7 @@ def list_streams(
     status: Annotated[StreamStatus | None, Query(description="Only streams in this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[
-        str | None, Query(max_length=26, description="`next_cursor` of the previous page.")
+        str | None, Query(pattern=ULID_PATTERN, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> dict[str, Any]:
     rows, next_cursor = service.list_streams(
@@ -98,7 +99,7 @@ def list_streams(
     summary="A stream's segments, newest first",
 )
 def list_segments(
-    stream_id: str,
+    stream_id: StreamIdPath,
     session: SessionDep,
     principal: PrincipalDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -112,12 +113,12 @@ def list_segments(
 @router.delete(
     "/streams/{stream_id}",
     response_model=StreamPublic,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
     summary="Stop watching a stream",
     description="The ingest closes the open segment and stops; what was scored is kept and the stream ends"
     " `stopped` once its last segment is scored (a `status` event says so). A finished stream is returned as is.",
 )
-def stop_stream(stream_id: str, settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
+def stop_stream(stream_id: StreamIdPath, settings: SettingsDep, principal: PrincipalDep) -> dict[str, Any]:
     stream, deliveries = service.request_stop(stream_id, principal.tenant_id, settings)
     service.queue_deliveries(deliveries)
     return service.stream_public(stream)
@@ -126,10 +127,10 @@ def stop_stream(stream_id: str, settings: SettingsDep, principal: PrincipalDep) 
 @router.get(
     "/streams/{stream_id}/deliveries",
     response_model=DeliveryList,
-    responses=problem_responses(404),
+    responses=problem_responses(404, 422),
     summary="The stream's webhook deliveries (stream.alert, stream.ended, stream.failed), each with every attempt",
 )
-def list_deliveries(stream_id: str, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
+def list_deliveries(stream_id: StreamIdPath, session: SessionDep, principal: PrincipalDep) -> DeliveryList:
     service.get_stream(session, stream_id, principal.tenant_id)
     return DeliveryList(items=[delivery_public(d) for d in stream_deliveries_of(session, stream_id)])
 
@@ -149,7 +150,7 @@ SSE_DOC = {
     summary="Server-sent events of a stream (resumable)",
 )
 async def stream_events(
-    stream_id: str,
+    stream_id: StreamIdPath,
     request: Request,
     settings: SettingsDep,
     principal: PrincipalDep,
@@ -172,14 +173,16 @@ async def stream_events(
     )
 
 
-def _poll(stream_id: str, after: int, settings: Settings) -> tuple[list[tuple[int, str, Any]], bool]:
+def _poll(stream_id: StreamIdPath, after: int, settings: Settings) -> tuple[list[tuple[int, str, Any]], bool]:
     with scope_for(settings)() as s:
         events = [(e.seq, e.type, e.data) for e in service.events_after(s, stream_id, after)]
         stream = service.get_stream(s, stream_id, None)
         return events, StreamStatus(stream.status).is_terminal
 
 
-async def _events(stream_id: str, after: int, settings: Settings, request: Request) -> AsyncIterator[bytes]:
+async def _events(
+    stream_id: StreamIdPath, after: int, settings: Settings, request: Request
+) -> AsyncIterator[bytes]:
     yield b"retry: 2000\n\n"
     idle = 0.0
     while True:
