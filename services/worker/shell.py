@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from celery import Task
@@ -59,11 +60,35 @@ def run_job_task(
         except Exception:  # the database itself is down: let the broker redeliver later
             log.exception("could not record the failure", extra=extra)
             raise
-        dispatch([], failed.finished, get_settings())
+        dispatch_persisted([], failed.finished, extra)
         return None
     if isinstance(outcome, Next):
-        dispatch(outcome.tasks, outcome.finished, get_settings())
+        dispatch_persisted(outcome.tasks, outcome.finished, extra)
     return outcome
+
+
+#: waits between tries of `dispatch_persisted` (about 15 s in all)
+DISPATCH_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+def dispatch_persisted(tasks: Iterable[Any], finished: Iterable[str], extra: dict[str, Any]) -> None:
+    """Queue the follow-ups of work that is already persisted, retrying transient failures in
+    place. The work is done, so retrying the task would find nothing left to do and never
+    announce the job it finished: a database connection dropped while the `job.completed`
+    delivery row was being written lost that webhook (the fault drill that terminates
+    Postgres backends caught it). Every step is idempotent, so a repeat is harmless."""
+    tasks, finished = list(tasks), list(finished)
+    for attempt, wait in enumerate((*DISPATCH_BACKOFF_S, None)):
+        try:
+            dispatch(tasks, finished, get_settings())
+            return
+        except Exception as exc:
+            if wait is None or not _is_transient(exc):
+                raise
+            log.warning(
+                "follow-up not recorded (try %d), again in %.1fs: %s", attempt + 1, wait, exc, extra=extra
+            )
+            time.sleep(wait)
 
 
 def _drop_media(job_id: str, extra: dict[str, Any]) -> None:
