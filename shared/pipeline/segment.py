@@ -105,6 +105,17 @@ def _run_split(
         "error",
         "-y",
         *inp,
+        *segment_muxer_args(codec, segment_seconds, listing, out_dir / f"%05d.{SEGMENT_EXT}"),
+    ]
+    run_tool(args, timeout_s=timeout_s, what=f"ffmpeg split ({mode})")
+    return read_segment_list(listing, out_dir, info.duration_s)
+
+
+def segment_muxer_args(codec: list[str], segment_seconds: float, listing: Path, pattern: Path) -> list[str]:
+    """ffmpeg output arguments that cut the first video stream into closed Matroska segments of
+    `segment_seconds`, listed in a CSV (file,start,end) at `listing`: the one segment layout
+    file jobs and live streams share."""
+    return [
         "-map",
         "0:v:0",
         *codec,
@@ -123,10 +134,8 @@ def _run_split(
         str(listing),
         "-segment_list_type",
         "csv",
-        str(out_dir / f"%05d.{SEGMENT_EXT}"),
+        str(pattern),
     ]
-    run_tool(args, timeout_s=timeout_s, what=f"ffmpeg split ({mode})")
-    return read_segment_list(listing, out_dir, info.duration_s)
 
 
 def read_segment_list(listing: Path, out_dir: Path, duration_s: float | None) -> list[SegmentSpec]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from shared.errors import DFSError
 from shared.media.ffmpeg import tool_path
+from shared.pipeline.segment import segment_muxer_args
 from shared.streams.urls import IngestTarget, StreamRefused, scrub
 
 log = logging.getLogger(__name__)
@@ -88,26 +89,9 @@ def ffmpeg_args(target: IngestTarget, segment_seconds: float, out_dir: Path) -> 
         target.demuxer,
         "-i",
         target.url,
-        "-map",
-        "0:v:0",
-        "-c",
-        "copy",
-        "-an",
-        "-sn",
-        "-dn",
-        "-f",
-        "segment",
-        "-segment_time",
-        f"{segment_seconds:g}",
-        "-segment_format",
-        "matroska",
-        "-reset_timestamps",
-        "1",
-        "-segment_list",
-        str(out_dir / "segments.csv"),
-        "-segment_list_type",
-        "csv",
-        str(out_dir / f"%06d.{SEGMENT_EXT}"),
+        *segment_muxer_args(
+            ["-c", "copy"], segment_seconds, out_dir / "segments.csv", out_dir / f"%06d.{SEGMENT_EXT}"
+        ),
     ]
 
 
