@@ -67,6 +67,25 @@ def event_payload(event_type: str, data: Mapping[str, Any], at: datetime) -> str
     return json.dumps({"type": event_type, "timestamp": timestamp, "data": data}, separators=(",", ":"))
 
 
+def _new_delivery(
+    tenant_id: str, event_type: str, url: str, data: Mapping[str, Any], settings: Settings
+) -> dict[str, Any]:
+    """The columns of a new, not yet tried delivery of one event (a job's or a stream's)."""
+    now = utcnow()
+    return {
+        "id": new_message_id(),
+        "tenant_id": tenant_id,
+        "event_type": event_type,
+        "url": url,
+        "payload": event_payload(event_type, data, now),
+        "status": DeliveryStatus.pending.value,
+        "attempts": 0,
+        "attempt_limit": settings.webhook_max_attempts,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_delivery(session: Session, job: Job, data: Mapping[str, Any], settings: Settings) -> str | None:
     """The delivery for the job's terminal status, created once (a second call finds it), with
     `data` (the job's public document) as its payload. Returns its id while it still needs
@@ -75,22 +94,12 @@ def create_delivery(session: Session, job: Job, data: Mapping[str, Any], setting
     if event_type is None or not job.callback_url or job.callback_disabled_at is not None:
         return None
     ensure_tenant(session, job.tenant_id)
-    now = utcnow()
     insert = dialect_insert(session)
     session.execute(
         insert(WebhookDelivery)
         .values(
-            id=new_message_id(),
             job_id=job.id,
-            tenant_id=job.tenant_id,
-            event_type=event_type,
-            url=job.callback_url,
-            payload=event_payload(event_type, data, now),
-            status=DeliveryStatus.pending.value,
-            attempts=0,
-            attempt_limit=settings.webhook_max_attempts,
-            created_at=now,
-            updated_at=now,
+            **_new_delivery(job.tenant_id, event_type, job.callback_url, data, settings),
         )
         .on_conflict_do_nothing(index_elements=["job_id", "event_type"])
     )
@@ -111,20 +120,10 @@ def create_stream_delivery(
     if not stream.callback_url or stream.callback_disabled_at is not None:
         return None
     ensure_tenant(session, stream.tenant_id)
-    now = utcnow()
     delivery = WebhookDelivery(
-        id=new_message_id(),
         job_id=None,
         stream_id=stream.id,
-        tenant_id=stream.tenant_id,
-        event_type=event_type,
-        url=stream.callback_url,
-        payload=event_payload(event_type, data, now),
-        status=DeliveryStatus.pending.value,
-        attempts=0,
-        attempt_limit=settings.webhook_max_attempts,
-        created_at=now,
-        updated_at=now,
+        **_new_delivery(stream.tenant_id, event_type, stream.callback_url, data, settings),
     )
     session.add(delivery)
     session.flush()
